@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: RegExp) => z.url({ protocol: protocols });
+
+/** Every setting the processes read, with the defaults that match the local stack. */
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(8000),
+  PUBLIC_URL: url(/^https?$/).optional(),
+  BODY_JSON_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb')
+    .default('1mb'),
+
+  DATABASE_URL: url(/^postgres(ql)?$/).default('postgres://crm:crm@127.0.0.1:5433/crm'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[\w.-]+:\d+$/, 'expected host:port')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('crm'),
+  TEMPORAL_UI_URL: url(/^https?$/).default('http://127.0.0.1:8233'),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+
+  ELASTICSEARCH_URL: url(/^https?$/).default('http://127.0.0.1:9200'),
+  ELASTICSEARCH_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+  ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only')
+    .default('crm'),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses settings once at start-up so a bad value stops the process with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty strings as unset: `.env` files often carry `KEY=` lines.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])] ?? null)})`),
+    );
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** The URL people should open; HOST 0.0.0.0 is not something to click. */
+export function publicUrl(config: Config): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL.replace(/\/$/, '');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}

@@ -1,0 +1,28 @@
+/** Postgres NOTIFY channel that carries every published event. */
+export const EVENTS_CHANNEL = 'crm_events';
+
+/** Topics a WebSocket client can subscribe to. */
+export const topics = {
+  system: 'system',
+  tenant: (tenantId: string) => `tenant:${tenantId}`,
+  session: (sessionId: string) => `session:${sessionId}`,
+  probe: (probeId: string) => `probe:${probeId}`,
+} as const;
+
+export interface PublishEventInput {
+  topic: string;
+  type: string;
+  tenantId?: string | null;
+  payload: Record<string, unknown>;
+  /** Publishing twice with the same key stores and delivers the event once. */
+  idempotencyKey?: string;
+}
+
+export interface CrmEvent {
+  id: number;
+  topic: string;
+  type: string;
+  tenantId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}

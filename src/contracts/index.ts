@@ -1,0 +1,7 @@
+/**
+ * What the API and the workflows share: names, ids and message shapes. Nothing here performs I/O,
+ * so workflow code may import it.
+ */
+export * from './events';
+export * from './health-probe';
+export * from './search-attributes';

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261123110454_events } from './Migration20261123110454_events';
+
+/** Every migration, oldest first. New ones are appended here after `npm run migration:create`. */
+export const migrationsList: MigrationObject[] = [{ name: 'Migration20261123110454_events', class: Migration20261123110454_events }];

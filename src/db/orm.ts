@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Config } from '../config';
+import { entities } from './entities';
+import { migrationsList } from './migrations';
+
+export type Orm = MikroORM;
+
+/** ORM options shared by the API, the worker, the migration script and the tests. */
+export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Options {
+  return {
+    clientUrl: config.DATABASE_URL,
+    entities,
+    extensions: [Migrator],
+    pool: { min: 0, max: config.DATABASE_POOL_MAX },
+    // Migrations are imported as classes so tsx, jest and compiled builds load them the same way.
+    migrations: { migrationsList, path: path.join(__dirname, 'migrations'), emit: 'ts', transactional: true, allOrNothing: true, snapshot: false },
+    // Entities use defineEntity, so no reflection or decorator metadata is needed.
+    discovery: { checkDuplicateFieldNames: true },
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+  };
+}
+
+export function initOrm(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Promise<Orm> {
+  return MikroORM.init(ormOptions(config));
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateUp(orm: Orm): Promise<string[]> {
+  const applied = await orm.getMigrator().up();
+  return applied.map((m) => m.name);
+}

@@ -1,0 +1,46 @@
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import { RequestContext } from '@mikro-orm/core';
+import { NotFoundError } from '../errors';
+import type { AppDeps } from './deps';
+import { errorHandler } from './middleware/errors';
+import { requestMeta } from './middleware/request-meta';
+import { docsRoutes } from './routes/docs';
+import { healthRoutes } from './routes/health';
+
+export type { AppDeps } from './deps';
+
+/** Every router the app mounts; the OpenAPI test walks the same list. */
+export function appRouters(deps: AppDeps) {
+  return [healthRoutes(deps), docsRoutes()];
+}
+
+/** Builds the Koa app without listening, so tests drive `app.callback()` directly. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: false });
+  app.silent = true; // the error middleware logs; Koa's default handler would print stacks
+
+  app.use(requestMeta());
+  app.use(errorHandler(deps.logger));
+  app.use(
+    koaBody({
+      json: true,
+      jsonLimit: deps.config.BODY_JSON_LIMIT,
+      jsonStrict: true,
+      urlencoded: false,
+      text: false,
+      multipart: false,
+    }),
+  );
+  app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
+
+  for (const router of appRouters(deps)) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+
+  app.use((ctx) => {
+    throw new NotFoundError(`No route for ${ctx.method} ${ctx.path}`);
+  });
+  return app;
+}

@@ -1,0 +1,78 @@
+import type { Middleware } from 'koa';
+import { NotFoundError as OrmNotFoundError, UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { ZodError } from 'zod';
+import { AppError, type ErrorBody } from '../../errors';
+import type { Logger } from '../../logger';
+
+interface Presented {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  411: 'length_required',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_error',
+  429: 'rate_limited',
+  501: 'not_implemented',
+};
+
+/** Maps what handlers and libraries throw onto the documented error shape. */
+export function present(err: unknown): Presented {
+  if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message, details: err.details };
+  if (err instanceof ZodError) {
+    return {
+      status: 422,
+      code: 'validation_error',
+      message: 'Request validation failed',
+      details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    };
+  }
+  if (err instanceof OrmNotFoundError) return { status: 404, code: 'not_found', message: 'Not found' };
+  if (err instanceof UniqueConstraintViolationException) return { status: 409, code: 'conflict', message: 'A record with these values already exists' };
+  if (err instanceof ForeignKeyConstraintViolationException) return { status: 409, code: 'conflict', message: 'A referenced record does not exist or is still in use' };
+
+  // Errors from koa, koa-body (co-body, formidable) and @koa/router carry status and expose.
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: boolean; type?: string; message?: string };
+  const status = Number(e.status ?? e.statusCode);
+  if (status >= 400 && status < 500) {
+    if (e.type === 'entity.parse.failed' || (status === 400 && err instanceof SyntaxError)) return { status: 400, code: 'invalid_json', message: 'Request body is not valid JSON' };
+    if (e.type === 'entity.too.large' || status === 413) return { status: 413, code: 'payload_too_large', message: 'Request body is too large' };
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, code: 'unsupported_media_type', message: e.message ?? 'Unsupported encoding' };
+    return { status, code: HTTP_CODES[status] ?? 'bad_request', message: e.expose && e.message ? e.message : 'Bad request' };
+  }
+  if (status === 501) return { status: 405, code: 'method_not_allowed', message: 'Method not allowed' };
+  return { status: 500, code: 'internal_error', message: 'Internal server error' };
+}
+
+/** The single error middleware: nothing below it formats errors, and no stack trace leaves it. */
+export function errorHandler(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const presented = present(err);
+      if (presented.status >= 500) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
+      if (ctx.headerSent) return; // a stream already started; nothing more can be said
+      const body: ErrorBody = {
+        status: 'error',
+        error: { code: presented.code, message: presented.message, ...(presented.details === undefined ? {} : { details: presented.details }) },
+        request_id: ctx.state.requestId,
+      };
+      ctx.status = presented.status;
+      ctx.body = body;
+      const allow = (err as { headers?: Record<string, string> }).headers?.Allow;
+      if (allow) ctx.set('Allow', allow);
+    }
+  };
+}

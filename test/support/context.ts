@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config';
+import { initOrm } from '../../src/db/orm';
+import { EventListener } from '../../src/events/listener';
+import type { AppDeps } from '../../src/http/deps';
+import { createSearchClient } from '../../src/search/client';
+import { createTemporal } from '../../src/temporal/client';
+import { createWorker } from '../../worker/worker';
+import { WORKFLOW_BUNDLE_FILE } from './paths';
+
+export interface TestContext extends AppDeps {
+  /** Starts a worker on this context's own task queue; stopped by `close`. */
+  startWorker(): Promise<Worker>;
+  close(): Promise<void>;
+}
+
+/** Real clients on the test database and a task queue unique to the calling test file. */
+export async function createTestContext(overrides: Partial<Config> = {}): Promise<TestContext> {
+  const taskQueue = `test-${randomUUID()}`;
+  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, ...stringify(overrides) });
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const orm: MikroORM = await initOrm(config);
+  const es = createSearchClient(config);
+  const temporal = createTemporal(config);
+  const events = new EventListener(config.DATABASE_URL, logger);
+  await events.start();
+  const workers: Array<{ worker: Worker; running: Promise<void>; connection: NativeConnection }> = [];
+
+  return {
+    config,
+    logger,
+    orm,
+    es,
+    temporal,
+    events,
+    async startWorker() {
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const worker = await createWorker({ config, connection, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, orm, es });
+      workers.push({ worker, running: worker.run(), connection });
+      return worker;
+    },
+    async close() {
+      for (const { worker, running, connection } of workers) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+      }
+      await events.stop();
+      await temporal.connection.close();
+      await es.close();
+      await orm.close(true);
+    },
+  };
+}
+
+function stringify(values: Partial<Config>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,23 @@
+import { appRouters, type AppDeps } from '../../src/http/app';
+import { loadOpenApi } from '../../src/http/routes/docs';
+
+/** Routers only read their deps when a request arrives, so enumerating them needs none. */
+const routes = () =>
+  appRouters({} as AppDeps).flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods.filter((m) => m !== 'HEAD').map((method) => `${method.toLowerCase()} ${layer.path.replace(/:(\w+)/g, '{$1}')}`),
+    ),
+  );
+
+describe('OpenAPI document', () => {
+  const document = loadOpenApi() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(document.paths).flatMap(([p, ops]) => Object.keys(ops).map((method) => `${method} ${p}`));
+
+  it('is OpenAPI 3.1', () => {
+    expect(document.openapi).toBe('3.1.0');
+  });
+
+  it('documents every route the app serves, and nothing else', () => {
+    expect([...documented].sort()).toEqual([...new Set(routes())].sort());
+  });
+});

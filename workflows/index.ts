@@ -1,0 +1,1 @@
+export { healthProbe } from './health-probe';
