@@ -10,7 +10,6 @@ import { loadDotEnv } from '../src/env';
 import { exitOnStartupError } from '../src/startup';
 
 const ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 function runToEnd(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -36,7 +35,7 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  await runToEnd(TSX, [path.join(ROOT, 'scripts', 'stack.ts'), 'up']);
+  await runToEnd(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'stack.ts'), 'up']);
 
   const orm = await initOrm(config);
   try {
@@ -47,10 +46,10 @@ async function main(): Promise<void> {
   }
 
   // Each process handles SIGINT/SIGTERM itself; here we only forward signals and wait.
-  const children = [
-    spawn(TSX, [path.join(ROOT, 'src', 'main.ts')], { cwd: ROOT, stdio: 'inherit' }),
-    spawn(TSX, [path.join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, stdio: 'inherit' }),
-  ];
+  // `node --import tsx` runs each entry point as one process, so signals reach it directly.
+  const children = ['src/main.ts', 'worker/main.ts'].map((entry) =>
+    spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, stdio: 'inherit' }),
+  );
   const exited = children.map((child) => new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))));
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

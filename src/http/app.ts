@@ -1,7 +1,8 @@
 import Koa from 'koa';
+import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import { RequestContext } from '@mikro-orm/core';
-import { NotFoundError } from '../errors';
+import { AppError, NotFoundError } from '../errors';
 import type { AppDeps } from './deps';
 import { errorHandler } from './middleware/errors';
 import { requestMeta } from './middleware/request-meta';
@@ -34,13 +35,16 @@ export function createApp(deps: AppDeps): Koa {
   );
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
 
-  for (const router of appRouters(deps)) {
-    app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
-  }
-
-  app.use((ctx) => {
-    throw new NotFoundError(`No route for ${ctx.method} ${ctx.path}`);
+  // The routers leave a miss as an empty 404, or 405/501 with Allow; give those the error shape.
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.body != null) return;
+    if (ctx.status === 404) throw new NotFoundError(`No route for ${ctx.method} ${ctx.path}`);
+    if (ctx.status === 405 || ctx.status === 501) throw new AppError(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
   });
+  const root = new Router();
+  for (const router of appRouters(deps)) root.use(router.routes());
+  app.use(root.routes());
+  app.use(root.allowedMethods());
   return app;
 }

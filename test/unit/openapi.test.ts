@@ -5,7 +5,7 @@ import { loadOpenApi } from '../../src/http/routes/docs';
 const routes = () =>
   appRouters({} as AppDeps).flatMap((router) =>
     router.stack.flatMap((layer) =>
-      layer.methods.filter((m) => m !== 'HEAD').map((method) => `${method.toLowerCase()} ${layer.path.replace(/:(\w+)/g, '{$1}')}`),
+      layer.methods.filter((m) => m !== 'HEAD').map((method) => `${method.toLowerCase()} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
     ),
   );
 

@@ -51,7 +51,6 @@ export function present(err: unknown): Presented {
     if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, code: 'unsupported_media_type', message: e.message ?? 'Unsupported encoding' };
     return { status, code: HTTP_CODES[status] ?? 'bad_request', message: e.expose && e.message ? e.message : 'Bad request' };
   }
-  if (status === 501) return { status: 405, code: 'method_not_allowed', message: 'Method not allowed' };
   return { status: 500, code: 'internal_error', message: 'Internal server error' };
 }
 
@@ -71,8 +70,6 @@ export function errorHandler(logger: Logger): Middleware {
       };
       ctx.status = presented.status;
       ctx.body = body;
-      const allow = (err as { headers?: Record<string, string> }).headers?.Allow;
-      if (allow) ctx.set('Allow', allow);
     }
   };
 }
