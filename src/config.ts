@@ -31,10 +31,6 @@ const ConfigSchema = z.object({
 
   ELASTICSEARCH_URL: url(/^https?$/).default('http://127.0.0.1:9200'),
   ELASTICSEARCH_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
-  ELASTICSEARCH_INDEX_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and - only')
-    .default('crm'),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;

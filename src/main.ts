@@ -5,6 +5,7 @@ import { EventListener } from './events/listener';
 import { createLogger } from './logger';
 import { createSearchClient } from './search/client';
 import { startServer } from './server';
+import { allowEveryTopic } from './ws/hub';
 import { exitOnStartupError } from './startup';
 import { createTemporal } from './temporal/client';
 
@@ -20,8 +21,7 @@ async function main(): Promise<void> {
 
   const running = await startServer(
     { config, logger, orm, es, temporal, events },
-    // Topic access is open until identity lands; the hub asks this function for every topic.
-    { host: config.HOST, port: config.PORT, authorize: () => true },
+    { host: config.HOST, port: config.PORT, authorize: allowEveryTopic },
   );
   const base = publicUrl(config);
   logger.info({ url: base, docs: `${base}/docs`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');

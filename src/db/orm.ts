@@ -15,7 +15,7 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
     extensions: [Migrator],
     pool: { min: 0, max: config.DATABASE_POOL_MAX },
     // Migrations are imported as classes so tsx, jest and compiled builds load them the same way.
-    migrations: { migrationsList, path: path.join(__dirname, 'migrations'), emit: 'ts', transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList, path: path.join(__dirname, 'migrations'), emit: 'ts', transactional: true, allOrNothing: true, snapshot: false, silent: true },
     // Entities use defineEntity, so no reflection or decorator metadata is needed.
     discovery: { checkDuplicateFieldNames: true },
     allowGlobalContext: false,

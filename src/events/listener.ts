@@ -48,6 +48,11 @@ export class EventListener {
     return this.client !== null;
   }
 
+  /** The server process behind the LISTEN connection (pg_stat_activity.pid), for diagnostics. */
+  get backendPid(): number | null {
+    return (this.client as (Client & { processID?: number }) | null)?.processID ?? null;
+  }
+
   async start(): Promise<void> {
     this.stopped = false;
     await this.connect();

@@ -20,6 +20,12 @@ const ConnectQuerySchema = z.object({
 /** Decides whether a connection may follow a topic; identity-aware policies plug in here. */
 export type TopicAuthorizer = (request: IncomingMessage, topic: string) => boolean | Promise<boolean>;
 
+/**
+ * The policy while no topic carries tenant data: the health probe's and system events only.
+ * Tenant-scoped topics need an identity-aware authorizer in its place.
+ */
+export const allowEveryTopic: TopicAuthorizer = () => true;
+
 /** A client that cannot keep up is dropped rather than buffering without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 const HEARTBEAT_MS = 30_000;

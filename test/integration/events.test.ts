@@ -72,7 +72,8 @@ describe('events bus (Postgres NOTIFY)', () => {
     await publishEvent(em(), { topic, type: 'before', payload: {} });
     await until(1);
     // Kill the listener's backend from the server side, publish while it reconnects.
-    await em().getConnection().execute("select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen %' and datname = current_database()");
+    expect(ctx.events.backendPid).toEqual(expect.any(Number));
+    await em().getConnection().execute('select pg_terminate_backend(?)', [ctx.events.backendPid]);
     for (let i = 0; i < 200 && ctx.events.connected; i++) await new Promise((r) => setTimeout(r, 10));
     expect(ctx.events.connected).toBe(false);
     await publishEvent(em(), { topic, type: 'during', payload: {} });
