@@ -8,6 +8,7 @@
  * `down` stops only the instances this script started.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -98,20 +99,40 @@ async function serviceUser(): Promise<ServiceUser | null> {
   return { uid, gid };
 }
 
+const canWrite = (user: ServiceUser, dir: string) =>
+  spawnSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', 'test', '-w', dir]).status === 0;
+
 /** Makes a directory owned by the service user and checks that user can reach it. */
 function ownedDir(dir: string, user: ServiceUser | null): string {
   fs.mkdirSync(dir, { recursive: true });
   if (user) {
     spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
-    const reach = spawnSync('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups', 'test', '-w', dir]);
-    if (reach.status !== 0) {
-      throw new StackError(
-        `the unprivileged user ${SERVICE_USER} cannot write ${dir}`,
-        `clone the repository under a directory every user can traverse (for example /work or /srv), or run: chmod o+x on each parent of ${ROOT}`,
-      );
-    }
+    if (!canWrite(user, dir)) throw new StackError(`the unprivileged user ${SERVICE_USER} cannot write ${dir}`, `chmod o+x each parent directory of ${dir}`);
   }
   return dir;
+}
+
+/**
+ * A service's home: `.stack/<name>`, unless the service user cannot reach the checkout (a clone
+ * under /root, say); then a directory under /var/lib/crm-stack that `.stack/<name>` links to.
+ * Returns the real path, which is what the service itself is given.
+ */
+function serviceDir(name: string, user: ServiceUser | null): string {
+  const inRepo = path.join(STACK, name);
+  fs.mkdirSync(STACK, { recursive: true });
+  if (!fs.existsSync(inRepo)) fs.mkdirSync(inRepo);
+  const real = fs.realpathSync(inRepo);
+  if (!user) return real;
+  spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, real]);
+  if (canWrite(user, real)) return real;
+  const outside = path.join('/var/lib/crm-stack', createHash('sha256').update(ROOT).digest('hex').slice(0, 12), name);
+  if (fs.readdirSync(inRepo).length > 0) {
+    throw new StackError(`${SERVICE_USER} cannot reach ${inRepo}, which already holds data`, `move ${inRepo} to ${outside} and link it, or chmod o+x each parent directory of ${ROOT}`);
+  }
+  fs.rmdirSync(inRepo);
+  ownedDir(outside, user);
+  fs.symlinkSync(outside, inRepo);
+  return outside;
 }
 
 function asUser(user: ServiceUser | null, cmd: string, args: string[]): [string, string[]] {
@@ -211,6 +232,7 @@ function postgres(config: Config): Service {
   const port = Number(url.port || 5432);
   const dir = path.join(STACK, 'postgres');
   const data = path.join(dir, 'data');
+  const logFile = path.join(LOGS, 'postgres.log');
   const database = decodeURIComponent(url.pathname.slice(1)) || 'postgres';
 
   const connect = async (db: string) => {
@@ -234,7 +256,7 @@ function postgres(config: Config): Service {
   const pgCtl = (user: ServiceUser | null, args: string[], what: string) => {
     const bin = binDir()!;
     const [cmd, full] = asUser(user, path.join(bin, 'pg_ctl'), args);
-    return run(cmd, full, { what, fix: `see ${path.relative(ROOT, path.join(LOGS, 'postgres.log'))}` });
+    return run(cmd, full, { what, fix: `see ${path.relative(ROOT, logFile)}` });
   };
 
   return {
@@ -253,32 +275,35 @@ function postgres(config: Config): Service {
     async startLocal(log) {
       if (!binDir()) await aptInstall(['postgresql'], log);
       const user = await serviceUser();
-      ownedDir(dir, user);
-      const runDir = ownedDir(path.join(dir, 'run'), user);
-      if (!fs.existsSync(path.join(data, 'PG_VERSION'))) {
+      const home = serviceDir('postgres', user);
+      const runDir = ownedDir(path.join(home, 'run'), user);
+      const dataDir = path.join(home, 'data');
+      if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
         log(`initialising a cluster in ${path.relative(ROOT, data)}`);
-        ownedDir(data, user);
-        const pwfile = path.join(dir, 'pwfile');
+        ownedDir(dataDir, user);
+        const pwfile = path.join(home, 'pwfile');
         fs.writeFileSync(pwfile, decodeURIComponent(url.password || 'postgres'), { mode: 0o600 });
         if (user) fs.chownSync(pwfile, user.uid, user.gid);
         const [cmd, args] = asUser(user, path.join(binDir()!, 'initdb'), [
-          '-D', data, '-U', decodeURIComponent(url.username || 'postgres'), `--pwfile=${pwfile}`,
+          '-D', dataDir, '-U', decodeURIComponent(url.username || 'postgres'), `--pwfile=${pwfile}`,
           '--auth-local=scram-sha-256', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8',
         ]);
         await run(cmd, args, { what: 'initdb' });
         fs.rmSync(pwfile);
       }
       if (!(await tcpOpen(host, port, 500))) {
+        // The server writes its log itself, so the file lives where the service user can reach it.
+        const serverLog = path.join(home, 'postgres.log');
+        fs.closeSync(fs.openSync(serverLog, 'a'));
+        if (user) fs.chownSync(serverLog, user.uid, user.gid);
         fs.mkdirSync(LOGS, { recursive: true });
-        const logFile = path.join(LOGS, 'postgres.log');
-        fs.closeSync(fs.openSync(logFile, 'a'));
-        if (user) fs.chownSync(logFile, user.uid, user.gid);
+        if (!fs.existsSync(logFile)) fs.symlinkSync(serverLog, logFile);
         log(`starting on ${host}:${port}`);
-        await pgCtl(user, ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} -k ${runDir} -c listen_addresses=${host === 'localhost' ? 'localhost' : host}`, 'start'], 'pg_ctl start');
+        await pgCtl(user, ['-D', dataDir, '-l', serverLog, '-w', '-t', '60', '-o', `-p ${port} -k ${runDir} -c listen_addresses=${host === 'localhost' ? 'localhost' : host}`, 'start'], 'pg_ctl start');
       } else {
         throw new StackError(`port ${port} is in use by something that does not accept DATABASE_URL's credentials`, `stop what listens on ${port} or set DATABASE_URL to that server`);
       }
-      await waitFor('postgres', () => connect('postgres').then((c) => c.end()), 60_000, path.join(LOGS, 'postgres.log'));
+      await waitFor('postgres', () => connect('postgres').then((c) => c.end()), 60_000, logFile);
       const client = await connect('postgres');
       try {
         const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
@@ -293,7 +318,7 @@ function postgres(config: Config): Service {
     async stopLocal(log) {
       if (!binDir() || !fs.existsSync(path.join(data, 'postmaster.pid'))) return false;
       log('stopping');
-      await pgCtl(await serviceUser(), ['-D', data, '-m', 'fast', '-w', 'stop'], 'pg_ctl stop');
+      await pgCtl(await serviceUser(), ['-D', fs.realpathSync(data), '-m', 'fast', '-w', 'stop'], 'pg_ctl stop');
       return true;
     },
   };
@@ -391,9 +416,7 @@ function elasticsearch(config: Config): Service {
   const url = new URL(config.ELASTICSEARCH_URL);
   const host = url.hostname;
   const port = Number(url.port || 9200);
-  const dir = path.join(STACK, 'elasticsearch');
-  const home = path.join(dir, `elasticsearch-${ES_VERSION}`);
-  const pidFile = path.join(dir, 'run', 'es.pid');
+  const pidFile = path.join(STACK, 'elasticsearch', 'run', 'es.pid');
   const logFile = path.join(LOGS, 'elasticsearch.log');
 
   const get = async (p: string, init?: RequestInit) => {
@@ -454,10 +477,11 @@ function elasticsearch(config: Config): Service {
     async startLocal(log) {
       const user = await serviceUser();
       const java = await javaHome(log);
+      const dir = serviceDir('elasticsearch', user);
+      const home = path.join(dir, `elasticsearch-${ES_VERSION}`);
       if (!fs.existsSync(path.join(home, 'bin', 'elasticsearch'))) {
         const zip = await fetchZip(log);
-        log(`unpacking into ${path.relative(ROOT, dir)}`);
-        fs.mkdirSync(dir, { recursive: true });
+        log(`unpacking into ${dir}`);
         // python3's zipfile is everywhere python is; Debian's unzip is not always installed.
         await run(which('unzip') ?? 'python3', which('unzip') ? ['-q', '-o', zip, '-d', dir] : ['-m', 'zipfile', '-e', zip, dir], { what: 'unpacking Elasticsearch' });
         for (const f of fs.readdirSync(path.join(home, 'bin'))) fs.chmodSync(path.join(home, 'bin', f), 0o755);
@@ -470,7 +494,7 @@ function elasticsearch(config: Config): Service {
       }
       log(`starting ${ES_VERSION} on ${host}:${port} (heap ${ES_HEAP}, JDK ${path.basename(java)})`);
       const [cmd, args] = asUser(user, path.join(home, 'bin', 'elasticsearch'), [
-        '-p', pidFile,
+        '-p', path.join(dir, 'run', 'es.pid'),
         '-E', 'discovery.type=single-node',
         '-E', `network.host=${host === 'localhost' ? '127.0.0.1' : host}`,
         '-E', `http.port=${port}`,
