@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+const DEV_JWT_SECRET = 'development-only-secret-change-me-0123456789';
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = (protocols: RegExp) => z.url({ protocol: protocols });
@@ -15,6 +16,12 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 512kb or 1mb')
     .default('1mb'),
+
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').default(DEV_JWT_SECRET),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+  REFRESH_TOKEN_TTL_DAYS: positiveInt.default(30),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
 
   DATABASE_URL: url(/^postgres(ql)?$/).default('postgres://crm:crm@127.0.0.1:5433/crm'),
   DATABASE_POOL_MAX: positiveInt.default(10),
@@ -54,6 +61,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])] ?? null)})`),
     );
+  }
+  if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === DEV_JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: must be set in production (the default is public)']);
   }
   return Object.freeze(parsed.data);
 }

@@ -1,3 +1,4 @@
+import { AuthService } from './auth/service';
 import { loadConfig, publicUrl } from './config';
 import { initOrm } from './db/orm';
 import { loadDotEnv } from './env';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   await events.start();
 
   const running = await startServer(
-    { config, logger, orm, es, temporal, events },
+    { config, logger, orm, es, temporal, events, auth: new AuthService(config) },
     { host: config.HOST, port: config.PORT, authorize: allowEveryTopic },
   );
   const base = publicUrl(config);

@@ -6,6 +6,14 @@ import { AppError, NotFoundError } from '../errors';
 import type { AppDeps } from './deps';
 import { errorHandler } from './middleware/errors';
 import { requestMeta } from './middleware/request-meta';
+import { audit } from './middleware/audit';
+import { identify } from './middleware/identity';
+import { rateLimit } from './middleware/rate-limit';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditLogRoutes } from './routes/audit-logs';
+import { authRoutes } from './routes/auth';
+import { brokerAdminRoutes } from './routes/broker';
+import { brokerRoutes } from './routes/brokers';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 
@@ -13,7 +21,7 @@ export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes()];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */
@@ -34,6 +42,9 @@ export function createApp(deps: AppDeps): Koa {
     }),
   );
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
+  app.use(audit(deps.orm, deps.logger));
+  app.use(identify(deps));
+  app.use(rateLimit(deps.orm, { perMinute: deps.config.RATE_LIMIT_PER_MINUTE, authPerMinute: deps.config.AUTH_RATE_LIMIT_PER_MINUTE }));
 
   // The routers leave a miss as an empty 404, or 405/501 with Allow; give those the error shape.
   app.use(async (ctx, next) => {

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { AuthService } from '../auth/service';
 import type { Config } from '../config';
 import type { EventListener } from '../events/listener';
 import type { Logger } from '../logger';
@@ -13,4 +14,5 @@ export interface AppDeps {
   es: SearchClient;
   temporal: TemporalDeps;
   events: EventListener;
+  auth: AuthService;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import pino from 'pino';
+import { AuthService } from '../../src/auth/service';
 import { loadConfig, type Config } from '../../src/config';
 import { initOrm } from '../../src/db/orm';
 import { EventListener } from '../../src/events/listener';
@@ -36,6 +37,7 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
     es,
     temporal,
     events,
+    auth: new AuthService(config),
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
       const worker = await createWorker({ config, connection, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, orm, es });

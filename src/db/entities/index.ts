@@ -1,5 +1,12 @@
 import { EventSchema } from './event';
+import { ApiKeySchema, AuditLogSchema, AuthSessionSchema, RateLimitWindowSchema, RotatedTokenSchema, UserSchema } from './identity';
+import { TenantConfigSchema, TenantConfigVersionSchema, TenantSchema } from './tenant';
 
-export { EventSchema, type Event } from './event';
+export * from './event';
+export * from './identity';
+export * from './tenant';
 
-export const entities = [EventSchema];
+export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema];
+
+/** Entities whose rows belong to one tenant: the `tenant` filter applies to every query on them. */
+export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog'];

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../config';
+import { ApiKeySchema, AuthSessionSchema, RotatedTokenSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema, type Role, type User } from '../db/entities';
+import { AppError } from '../errors';
+import { defaultTenantConfig } from './defaults';
+import type { Principal } from './principal';
+import { decoyHash, hashPassword, randomSecret, sha256, verifyPassword } from './secrets';
+import { TokenSigner, UnauthorizedError } from './tokens';
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+/** Reads that must cross tenants (sign-in, token checks) say so explicitly. */
+const ANY_TENANT = { filters: false } as const;
+const API_KEY_LAST_USED_PRECISION_MS = 60_000;
+
+export class EmailTakenError extends AppError {
+  constructor() {
+    super(400, 'email_taken', 'Email already registered');
+  }
+}
+
+/** Registration, sign-in, token rotation and the per-request identity check. */
+export class AuthService {
+  readonly signer: TokenSigner;
+
+  constructor(private readonly config: Pick<Config, 'JWT_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS' | 'REFRESH_TOKEN_TTL_DAYS'>) {
+    this.signer = new TokenSigner(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
+  }
+
+  /** Creates the tenant, its ADMIN and its default configuration in one transaction. */
+  async register(em: EntityManager, input: { email: string; password: string; brokerName: string; name?: string }): Promise<TokenPair> {
+    const passwordHash = await hashPassword(input.password);
+    return em.transactional(async (tx) => {
+      if (await tx.count(UserSchema, { email: input.email }, ANY_TENANT)) throw new EmailTakenError();
+      // Ids are set here, not at flush, because the rows below refer to them.
+      const tenant = tx.create(TenantSchema, { id: randomUUID(), name: input.brokerName });
+      const user = tx.create(UserSchema, { id: randomUUID(), tenantId: tenant.id, email: input.email, name: input.name ?? input.brokerName, passwordHash, role: 'ADMIN' });
+      const config = tx.create(TenantConfigSchema, { tenantId: tenant.id, version: 1, updatedBy: user.id, ...defaultTenantConfig(input.brokerName) });
+      tx.create(TenantConfigVersionSchema, { tenantId: tenant.id, version: 1, createdBy: user.id, snapshot: configSnapshot(config) });
+      await tx.flush();
+      return this.startSession(tx, user);
+    });
+  }
+
+  /** Creates a staff user; callers check who may create which role. */
+  async createUser(em: EntityManager, input: { tenantId: string | null; email: string; password: string; name: string; role: Role }): Promise<User> {
+    const passwordHash = await hashPassword(input.password);
+    if (await em.count(UserSchema, { email: input.email }, ANY_TENANT)) throw new EmailTakenError();
+    const user = em.create(UserSchema, { ...input, passwordHash });
+    await em.flush();
+    return user;
+  }
+
+  async login(em: EntityManager, email: string, password: string): Promise<TokenPair> {
+    const user = await em.findOne(UserSchema, { email }, ANY_TENANT);
+    // Verify against a decoy when the email is unknown, so response time does not tell.
+    const ok = await verifyPassword(user?.passwordHash ?? (await decoyHash()), password);
+    if (!user || !ok || !user.isActive || !(await this.tenantActive(em, user.tenantId))) {
+      throw new UnauthorizedError('Invalid email or password', 'invalid_credentials');
+    }
+    return em.transactional((tx) => this.startSession(tx, user));
+  }
+
+  /** Rotates the refresh token; a token that was already rotated revokes its whole session. */
+  async refresh(em: EntityManager, refreshToken: string): Promise<TokenPair> {
+    const hash = sha256(refreshToken);
+    const outcome = await em.transactional(async (tx) => {
+      const session = await tx.findOne(AuthSessionSchema, { currentTokenHash: hash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!session) {
+        const rotated = await tx.findOne(RotatedTokenSchema, { tokenHash: hash });
+        if (rotated) {
+          await tx.nativeUpdate(AuthSessionSchema, { id: rotated.sessionId, revokedAt: null }, { revokedAt: new Date(), revokedReason: 'refresh_token_reused' });
+          return { error: new UnauthorizedError('Refresh token was already used; the session has been revoked', 'refresh_token_reused') };
+        }
+        return { error: new UnauthorizedError('Invalid refresh token', 'invalid_token') };
+      }
+      if (session.revokedAt || session.expiresAt.getTime() < Date.now()) return { error: new UnauthorizedError('Session has ended', 'session_ended') };
+      const user = await tx.findOne(UserSchema, { id: session.userId }, ANY_TENANT);
+      if (!user?.isActive || !(await this.tenantActive(tx, user.tenantId))) return { error: new UnauthorizedError('Account is disabled', 'account_disabled') };
+      const next = randomSecret('rt_');
+      tx.create(RotatedTokenSchema, { tokenHash: hash, sessionId: session.id });
+      session.currentTokenHash = sha256(next);
+      session.rotations += 1;
+      session.lastUsedAt = new Date();
+      await tx.flush();
+      return { pair: await this.pair(user, session.id, next) };
+    });
+    // The revocation above must commit even though the request fails, so the error leaves after.
+    if ('error' in outcome) throw outcome.error;
+    return outcome.pair;
+  }
+
+  async logout(em: EntityManager, sessionId: string): Promise<void> {
+    await em.nativeUpdate(AuthSessionSchema, { id: sessionId, revokedAt: null }, { revokedAt: new Date(), revokedReason: 'logout' });
+  }
+
+  /** The per-request check: a valid signature is not enough, the user and session must still be live. */
+  async authenticateBearer(em: EntityManager, token: string): Promise<Principal> {
+    const claims = await this.signer.verify(token);
+    const [user, session] = await Promise.all([
+      em.findOne(UserSchema, { id: claims.sub }, ANY_TENANT),
+      em.findOne(AuthSessionSchema, { id: claims.sid }),
+    ]);
+    if (!user || !user.isActive || !session || session.revokedAt || session.userId !== user.id) throw new UnauthorizedError('Session is no longer valid', 'invalid_token');
+    if (!(await this.tenantActive(em, user.tenantId))) throw new UnauthorizedError('Account is disabled', 'account_disabled');
+    return { kind: 'user', id: user.id, tenantId: user.tenantId ?? null, role: user.role, sessionId: session.id };
+  }
+
+  async authenticateApiKey(em: EntityManager, secret: string): Promise<Principal> {
+    const key = await em.findOne(ApiKeySchema, { secretHash: sha256(secret) }, ANY_TENANT);
+    if (!key || key.revokedAt || !(await this.tenantActive(em, key.tenantId))) throw new UnauthorizedError('Invalid API key', 'invalid_api_key');
+    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > API_KEY_LAST_USED_PRECISION_MS) {
+      await em.nativeUpdate(ApiKeySchema, { id: key.id }, { lastUsedAt: new Date() }, ANY_TENANT);
+    }
+    return {
+      kind: 'api_key',
+      id: key.id,
+      tenantId: key.tenantId,
+      role: key.scopes.includes('admin') ? 'ADMIN' : 'AGENT',
+      scopes: key.scopes,
+      rateLimitPerMinute: key.rateLimitPerMinute ?? null,
+    };
+  }
+
+  private async tenantActive(em: EntityManager, tenantId: string | null | undefined): Promise<boolean> {
+    if (!tenantId) return true;
+    const tenant = await em.findOne(TenantSchema, { id: tenantId });
+    return Boolean(tenant?.isActive);
+  }
+
+  private async startSession(em: EntityManager, user: User): Promise<TokenPair> {
+    const refreshToken = randomSecret('rt_');
+    const session = em.create(AuthSessionSchema, {
+      userId: user.id,
+      currentTokenHash: sha256(refreshToken),
+      expiresAt: new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000),
+    });
+    await em.flush();
+    return this.pair(user, session.id, refreshToken);
+  }
+
+  private async pair(user: User, sessionId: string, refreshToken: string): Promise<TokenPair> {
+    const access = await this.signer.sign({ sub: user.id, tid: user.tenantId ?? null, role: user.role, sid: sessionId });
+    return { access_token: access, token_type: 'bearer', expires_in: this.signer.accessTtlSeconds, refresh_token: refreshToken };
+  }
+}
+
+/** The part of a configuration that is versioned. */
+export function configSnapshot(config: { assistantName: string; persona: string; tone: string; promptSections: unknown; leadScoringWeights: unknown; slaPolicies: unknown }) {
+  const { assistantName, persona, tone, promptSections, leadScoringWeights, slaPolicies } = config;
+  return { assistantName, persona, tone, promptSections, leadScoringWeights, slaPolicies } as Record<string, unknown>;
+}
