@@ -6,7 +6,6 @@ import { EventListener } from './events/listener';
 import { createLogger } from './logger';
 import { createSearchClient } from './search/client';
 import { startServer } from './server';
-import { allowEveryTopic } from './ws/hub';
 import { exitOnStartupError } from './startup';
 import { createTemporal } from './temporal/client';
 
@@ -22,7 +21,7 @@ async function main(): Promise<void> {
 
   const running = await startServer(
     { config, logger, orm, es, temporal, events, auth: new AuthService(config) },
-    { host: config.HOST, port: config.PORT, authorize: allowEveryTopic },
+    { host: config.HOST, port: config.PORT },
   );
   const base = publicUrl(config);
   logger.info({ url: base, docs: `${base}/docs`, temporalUi: config.TEMPORAL_UI_URL }, 'api listening');

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './http/app';
-import { WebSocketHub, type TopicAuthorizer } from './ws/hub';
+import { topicAccess } from './ws/access';
+import { WebSocketHub, type TopicAccess } from './ws/hub';
 
 export interface RunningServer {
   server: http.Server;
@@ -10,12 +11,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Serves the app and the WebSocket hub on one port; `close` stops accepting and ends both. */
-export async function startServer(deps: AppDeps, options: { host: string; port: number; authorize: TopicAuthorizer }): Promise<RunningServer> {
+/**
+ * Serves the app and the WebSocket hub on one port; `close` stops accepting and ends both. Topic
+ * access defaults to the identity-aware policy.
+ */
+export async function startServer(deps: AppDeps, options: { host: string; port: number; access?: TopicAccess }): Promise<RunningServer> {
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.requestTimeout = 120_000;
-  const hub = new WebSocketHub(deps.events, deps.logger, options.authorize);
+  const hub = new WebSocketHub(deps.events, deps.logger, options.access ?? topicAccess(deps));
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -15,6 +15,13 @@ export interface TokenPair {
   refresh_token: string;
 }
 
+const LIVE_SESSION_SQL = `
+select u.tenant_id, u.role, t.is_active as tenant_active
+from auth_sessions s
+join users u on u.id = s.user_id and u.is_active
+left join tenants t on t.id = u.tenant_id
+where s.id = ? and u.id = ? and s.revoked_at is null`;
+
 /** Reads that must cross tenants (sign-in, token checks) say so explicitly. */
 const ANY_TENANT = { filters: false } as const;
 const API_KEY_LAST_USED_PRECISION_MS = 60_000;
@@ -100,16 +107,16 @@ export class AuthService {
     await em.nativeUpdate(AuthSessionSchema, { id: sessionId, revokedAt: null }, { revokedAt: new Date(), revokedReason: 'logout' });
   }
 
-  /** The per-request check: a valid signature is not enough, the user and session must still be live. */
+  /**
+   * The per-request check: a valid signature is not enough, the user, session and tenant must
+   * still be live. One round trip, as every authenticated request pays for it.
+   */
   async authenticateBearer(em: EntityManager, token: string): Promise<Principal> {
     const claims = await this.signer.verify(token);
-    const [user, session] = await Promise.all([
-      em.findOne(UserSchema, { id: claims.sub }, ANY_TENANT),
-      em.findOne(AuthSessionSchema, { id: claims.sid }),
-    ]);
-    if (!user || !user.isActive || !session || session.revokedAt || session.userId !== user.id) throw new UnauthorizedError('Session is no longer valid', 'invalid_token');
-    if (!(await this.tenantActive(em, user.tenantId))) throw new UnauthorizedError('Account is disabled', 'account_disabled');
-    return { kind: 'user', id: user.id, tenantId: user.tenantId ?? null, role: user.role, sessionId: session.id };
+    const [row] = await em.getConnection().execute<Array<{ tenant_id: string | null; role: Role; tenant_active: boolean | null }>>(LIVE_SESSION_SQL, [claims.sid, claims.sub]);
+    if (!row) throw new UnauthorizedError('Session is no longer valid', 'invalid_token');
+    if (row.tenant_id && !row.tenant_active) throw new UnauthorizedError('Account is disabled', 'account_disabled');
+    return { kind: 'user', id: claims.sub, tenantId: row.tenant_id, role: row.role, sessionId: claims.sid };
   }
 
   async authenticateApiKey(em: EntityManager, secret: string): Promise<Principal> {

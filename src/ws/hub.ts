@@ -17,14 +17,11 @@ const ConnectQuerySchema = z.object({
   since: z.coerce.number().int().nonnegative().optional(),
 });
 
-/** Decides whether a connection may follow a topic; identity-aware policies plug in here. */
-export type TopicAuthorizer = (request: IncomingMessage, topic: string) => boolean | Promise<boolean>;
-
 /**
- * The policy while no topic carries tenant data: the health probe's and system events only.
- * Tenant-scoped topics need an identity-aware authorizer in its place.
+ * Decides, once per connection at the handshake, which topics it may follow. Throwing an error
+ * with `status` 401 refuses the handshake.
  */
-export const allowEveryTopic: TopicAuthorizer = () => true;
+export type TopicAccess = (request: IncomingMessage) => Promise<(topic: string) => boolean>;
 
 /** A client that cannot keep up is dropped rather than buffering without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -32,7 +29,7 @@ const HEARTBEAT_MS = 30_000;
 
 interface Peer {
   socket: WebSocket;
-  request: IncomingMessage;
+  mayFollow: (topic: string) => boolean;
   topics: Set<string>;
   alive: boolean;
   /** Live events held back while a `since` replay is read, so order holds and nothing doubles. */
@@ -53,7 +50,7 @@ export class WebSocketHub {
   constructor(
     private readonly events: EventListener,
     private readonly logger: Logger,
-    private readonly authorize: TopicAuthorizer,
+    private readonly access: TopicAccess,
     readonly path = '/ws',
   ) {
     this.unsubscribe = events.subscribe((event) => this.dispatch(event));
@@ -78,7 +75,14 @@ export class WebSocketHub {
         socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
         return;
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, request, query.data.topics, query.data.since));
+      this.access(request).then(
+        (mayFollow) => this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, mayFollow, query.data.topics, query.data.since)),
+        (err: { status?: number; message?: string }) => {
+          const status = err.status === 401 ? '401 Unauthorized' : '500 Internal Server Error';
+          if (err.status !== 401) this.logger.error({ err }, 'WebSocket access check failed');
+          socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        },
+      );
     });
   }
 
@@ -89,8 +93,8 @@ export class WebSocketHub {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private async onConnection(socket: WebSocket, request: IncomingMessage, topics: string[], since?: number): Promise<void> {
-    const peer: Peer = { socket, request, topics: new Set(), alive: true, held: null };
+  private async onConnection(socket: WebSocket, mayFollow: (topic: string) => boolean, topics: string[], since?: number): Promise<void> {
+    const peer: Peer = { socket, mayFollow, topics: new Set(), alive: true, held: null };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('close', () => this.drop(peer));
@@ -116,7 +120,7 @@ export class WebSocketHub {
   private async subscribe(peer: Peer, topics: string[], since?: number): Promise<void> {
     const allowed: string[] = [];
     for (const topic of topics) {
-      if (await this.authorize(peer.request, topic)) allowed.push(topic);
+      if (peer.mayFollow(topic)) allowed.push(topic);
       else this.send(peer, { type: 'error', error: { code: 'forbidden', message: `not allowed to follow ${topic}` } });
     }
     const replay = since !== undefined && allowed.length > 0;

@@ -18,7 +18,7 @@ describe('the worker process', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    running = await startServer(ctx, { host: '127.0.0.1', port: 0, authorize: () => true });
+    running = await startServer(ctx, { host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     for (const p of spawned) if (p.child.exitCode === null) p.child.kill('SIGKILL');

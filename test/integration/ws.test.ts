@@ -19,7 +19,7 @@ describe('/ws hub', () => {
   beforeAll(async () => {
     ctx = await createTestContext();
     await ctx.startWorker();
-    running = await startServer(ctx, { host: '127.0.0.1', port: 0, authorize: (_req, topic) => !topic.startsWith('secret:') });
+    running = await startServer(ctx, { host: '127.0.0.1', port: 0, access: async () => (topic) => !topic.startsWith('secret:') });
     wsUrl = running.url.replace('http', 'ws') + '/ws';
   });
   afterAll(async () => {
@@ -51,7 +51,12 @@ describe('/ws hub', () => {
     const b = `test:${randomUUID()}`;
     const client = await connect(`?topics=${a}`);
     await client.waitFor((m) => m.type === 'subscribed');
+    // Let the hub see the first event before the client follows its topic.
+    const seen = new Promise<void>((resolve) => {
+      const stop = ctx.events.subscribe((e) => e.topic === b && (stop(), resolve()));
+    });
     await publishEvent(ctx.orm.em.fork(), { topic: b, type: 'ignored', payload: {} });
+    await seen;
     client.send({ type: 'subscribe', topics: [b] });
     await client.waitFor((m) => m.type === 'subscribed' && (m.topics as string[]).includes(b));
     await publishEvent(ctx.orm.em.fork(), { topic: b, type: 'wanted', payload: {} });

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import YAML from 'yaml';
 
 export const OPENAPI_PATH = path.join(__dirname, '..', 'openapi.yaml');
@@ -29,7 +28,8 @@ const PAGE = `<!doctype html>
 export function docsRoutes(): Router {
   const router = new Router();
   const document = loadOpenApi();
-  const assetDir = getAbsoluteFSPath();
+  // The package's main module loads the whole UI bundle; only its folder is needed here.
+  const assetDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;

@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Principal } from '../auth/principal';
+import type { AuthService } from '../auth/service';
+import { ALL_TENANTS, TENANT_FILTER } from '../db/orm';
+import type { TopicAccess } from './hub';
+
+/** Topics anyone may follow: they carry no tenant data. */
+const PUBLIC_TOPIC = /^(system|probe:[\w.-]+)$/;
+
+/**
+ * Identity-aware topic access: credentials come as `?access_token=` (browsers cannot set headers
+ * on a WebSocket), `Authorization: Bearer` or `X-API-Key`. `tenant:<id>` is for that tenant's
+ * staff and keys; SUPERADMIN follows anything; anonymous clients only public topics.
+ */
+export function topicAccess(deps: { orm: MikroORM; auth: AuthService }): TopicAccess {
+  return async (request: IncomingMessage) => {
+    const principal = await identifyUpgrade(deps, request);
+    return (topic) => {
+      if (PUBLIC_TOPIC.test(topic)) return true;
+      if (!principal) return false;
+      if (!principal.tenantId) return true;
+      return topic === `tenant:${principal.tenantId}`;
+    };
+  };
+}
+
+async function identifyUpgrade(deps: { orm: MikroORM; auth: AuthService }, request: IncomingMessage): Promise<Principal | null> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const token = url.searchParams.get('access_token') ?? /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const apiKey = request.headers['x-api-key'];
+  if (!token && !apiKey) return null;
+  const em = deps.orm.em.fork();
+  em.setFilterParams(TENANT_FILTER, { tenantId: ALL_TENANTS });
+  return typeof apiKey === 'string' ? deps.auth.authenticateApiKey(em, apiKey) : deps.auth.authenticateBearer(em, token!);
+}
