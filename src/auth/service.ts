@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
-import { ApiKeySchema, AuthSessionSchema, RotatedTokenSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema, type Role, type User } from '../db/entities';
+import { ApiKeySchema, AuthSessionSchema, RotatedTokenSchema, TenantSchema, UserSchema, type Role, type User } from '../db/entities';
 import { AppError } from '../errors';
-import { defaultTenantConfig } from './defaults';
+import { createTenant } from '../tenants/create';
 import type { Principal } from './principal';
 import { decoyHash, hashPassword, randomSecret, sha256, verifyPassword } from './secrets';
 import { TokenSigner, UnauthorizedError } from './tokens';
@@ -45,11 +45,9 @@ export class AuthService {
     const passwordHash = await hashPassword(input.password);
     return em.transactional(async (tx) => {
       if (await tx.count(UserSchema, { email: input.email }, ANY_TENANT)) throw new EmailTakenError();
-      // Ids are set here, not at flush, because the rows below refer to them.
-      const tenant = tx.create(TenantSchema, { id: randomUUID(), name: input.brokerName });
-      const user = tx.create(UserSchema, { id: randomUUID(), tenantId: tenant.id, email: input.email, name: input.name ?? input.brokerName, passwordHash, role: 'ADMIN' });
-      const config = tx.create(TenantConfigSchema, { tenantId: tenant.id, version: 1, updatedBy: user.id, ...defaultTenantConfig(input.brokerName) });
-      tx.create(TenantConfigVersionSchema, { tenantId: tenant.id, version: 1, createdBy: user.id, snapshot: configSnapshot(config) });
+      const userId = randomUUID();
+      const tenant = createTenant(tx, input.brokerName, userId);
+      const user = tx.create(UserSchema, { id: userId, tenantId: tenant.id, email: input.email, name: input.name ?? input.brokerName, passwordHash, role: 'ADMIN' });
       await tx.flush();
       return this.startSession(tx, user);
     });
@@ -156,10 +154,4 @@ export class AuthService {
     const access = await this.signer.sign({ sub: user.id, tid: user.tenantId ?? null, role: user.role, sid: sessionId });
     return { access_token: access, token_type: 'bearer', expires_in: this.signer.accessTtlSeconds, refresh_token: refreshToken };
   }
-}
-
-/** The part of a configuration that is versioned. */
-export function configSnapshot(config: { assistantName: string; persona: string; tone: string; promptSections: unknown; leadScoringWeights: unknown; slaPolicies: unknown }) {
-  const { assistantName, persona, tone, promptSections, leadScoringWeights, slaPolicies } = config;
-  return { assistantName, persona, tone, promptSections, leadScoringWeights, slaPolicies } as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { hashPassword } from '../../auth/secrets';
-import { configSnapshot } from '../../auth/service';
+import { configSnapshot } from '../../tenants/create';
 import { AuthSessionSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema } from '../../db/entities';
 import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';

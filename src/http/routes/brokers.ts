@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { configSnapshot } from '../../auth/service';
-import { defaultTenantConfig } from '../../auth/defaults';
-import { AuthSessionSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema } from '../../db/entities';
+import { createTenant } from '../../tenants/create';
+import { AuthSessionSchema, TenantSchema, UserSchema } from '../../db/entities';
 import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
@@ -27,12 +25,7 @@ export function brokerRoutes(_deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = BrokerCreateSchema.parse(ctx.request.body);
     const principal = principalOf(ctx);
-    const tenant = await requestEm().transactional(async (tx) => {
-      const created = tx.create(TenantSchema, { id: randomUUID(), name: body.name });
-      const config = tx.create(TenantConfigSchema, { tenantId: created.id, version: 1, updatedBy: principal.id, ...defaultTenantConfig(body.name) });
-      tx.create(TenantConfigVersionSchema, { tenantId: created.id, version: 1, createdBy: principal.id, snapshot: configSnapshot(config) });
-      return created;
-    });
+    const tenant = await requestEm().transactional(async (tx) => createTenant(tx, body.name, principal.id));
     ctx.state.audit = { action: 'brokers.create', resourceId: tenant.id, tenantId: tenant.id };
     ctx.status = 201;
     ctx.body = presentTenant(tenant);
