@@ -17,6 +17,16 @@ describe('OpenAPI document', () => {
     expect(document.openapi).toBe('3.1.0');
   });
 
+  it('resolves every $ref', () => {
+    const refs = new Set<string>();
+    JSON.stringify(document, (key, value: unknown) => {
+      if (key === '$ref') refs.add(value as string);
+      return value;
+    });
+    const broken = [...refs].filter((ref) => ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], document) === undefined);
+    expect(broken).toEqual([]);
+  });
+
   it('documents every route the app serves, and nothing else', () => {
     expect([...documented].sort()).toEqual([...new Set(routes())].sort());
   });

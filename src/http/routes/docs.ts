@@ -3,11 +3,33 @@ import path from 'node:path';
 import Router from '@koa/router';
 import YAML from 'yaml';
 
-export const OPENAPI_PATH = path.join(__dirname, '..', 'openapi.yaml');
+export const OPENAPI_DIR = path.join(__dirname, '..', 'openapi');
 
-/** The OpenAPI document, parsed once. */
+type Document = { paths: Record<string, unknown>; components?: Record<string, Record<string, unknown>> };
+
+/**
+ * The OpenAPI document: `base.yaml` (info, shared components) plus one file per area, each with
+ * its own `paths` and optional `components`, so areas are documented beside each other without
+ * one file everyone edits. A path or component defined twice is an error.
+ */
 export function loadOpenApi(): Record<string, unknown> {
-  return YAML.parse(fs.readFileSync(OPENAPI_PATH, 'utf8')) as Record<string, unknown>;
+  const read = (file: string) => YAML.parse(fs.readFileSync(path.join(OPENAPI_DIR, file), 'utf8')) as Document;
+  const document = read('base.yaml');
+  for (const file of fs.readdirSync(OPENAPI_DIR).filter((f) => f.endsWith('.yaml') && f !== 'base.yaml').sort()) {
+    const part = read(file);
+    for (const [p, item] of Object.entries(part.paths ?? {})) {
+      if (p in document.paths) throw new Error(`${file}: path ${p} is already documented`);
+      document.paths[p] = item;
+    }
+    for (const [section, entries] of Object.entries(part.components ?? {})) {
+      const target = ((document.components ??= {})[section] ??= {});
+      for (const [name, value] of Object.entries(entries)) {
+        if (name in target) throw new Error(`${file}: component ${section}.${name} is already defined`);
+        target[name] = value;
+      }
+    }
+  }
+  return document as unknown as Record<string, unknown>;
 }
 
 const ASSETS: Record<string, string> = {
