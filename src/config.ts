@@ -23,6 +23,10 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt.default(100),
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
 
+  /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
+  DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'two capital letters, e.g. CL').default('CL'),
+  BULK_IMPORT_MAX_BYTES: positiveInt.default(50 * 1024 * 1024),
+
   DATABASE_URL: url(/^postgres(ql)?$/).default('postgres://crm:crm@127.0.0.1:5433/crm'),
   DATABASE_POOL_MAX: positiveInt.default(10),
 

@@ -4,4 +4,5 @@
  */
 export * from './events';
 export * from './health-probe';
+export * from './leads';
 export * from './search-attributes';

@@ -15,13 +15,14 @@ import { authRoutes } from './routes/auth';
 import { brokerAdminRoutes } from './routes/broker';
 import { brokerRoutes } from './routes/brokers';
 import { docsRoutes } from './routes/docs';
+import { leadRoutes } from './routes/leads';
 import { healthRoutes } from './routes/health';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */

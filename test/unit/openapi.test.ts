@@ -1,9 +1,10 @@
+import { loadConfig } from '../../src/config';
 import { appRouters, type AppDeps } from '../../src/http/app';
 import { loadOpenApi } from '../../src/http/routes/docs';
 
-/** Routers only read their deps when a request arrives, so enumerating them needs none. */
+/** Routers read little of their deps before a request arrives: configuration only. */
 const routes = () =>
-  appRouters({} as AppDeps).flatMap((router) =>
+  appRouters({ config: loadConfig({}) } as AppDeps).flatMap((router) =>
     router.stack.flatMap((layer) =>
       layer.methods.filter((m) => m !== 'HEAD').map((method) => `${method.toLowerCase()} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
     ),
