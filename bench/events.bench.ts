@@ -72,7 +72,7 @@ export default async function run(): Promise<BenchResult> {
   // 3. the same, through the API's WebSocket hub to a client
   const es = createSearchClient(config);
   const temporal = createTemporal(config);
-  const server = await startServer({ config, logger, orm, es, temporal, events, auth: new AuthService(config) }, { host: '127.0.0.1', port: 0, access: async () => () => true });
+  const server = await startServer({ config, logger, orm, es, temporal, events, auth: new AuthService(config) }, { host: '127.0.0.1', port: 0, access: async () => ({ mayFollow: () => true }) });
   const wsTopic = `${topic}:ws`;
   const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?topics=${wsTopic}`);
   const ws = rendezvous();

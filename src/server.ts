@@ -15,11 +15,11 @@ export interface RunningServer {
  * Serves the app and the WebSocket hub on one port; `close` stops accepting and ends both. Topic
  * access defaults to the identity-aware policy.
  */
-export async function startServer(deps: AppDeps, options: { host: string; port: number; access?: TopicAccess }): Promise<RunningServer> {
+export async function startServer(deps: AppDeps, options: { host: string; port: number; access?: TopicAccess; wsHeartbeatMs?: number }): Promise<RunningServer> {
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.requestTimeout = 120_000;
-  const hub = new WebSocketHub(deps.events, deps.logger, options.access ?? topicAccess(deps));
+  const hub = new WebSocketHub(deps.events, deps.logger, options.access ?? topicAccess(deps), { heartbeatMs: options.wsHeartbeatMs });
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

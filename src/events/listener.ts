@@ -16,6 +16,8 @@ const toEvent = (row: EventRow): CrmEvent => ({
 
 const SELECT = 'select id, topic, type, tenant_id, payload, created_at from events';
 
+/** One page of a catch-up read; callers page on with the last id. */
+const HISTORY_LIMIT = 500;
 /** How far back, in ids, a reconnect looks for events committed while it was away. */
 const CATCH_UP_WINDOW = 1000;
 /** Ids remembered to drop duplicates between notifications and catch-up reads. */
@@ -74,7 +76,7 @@ export class EventListener {
   }
 
   /** Stored events on the given topics after `sinceId`, oldest first: a reconnecting client's catch-up. */
-  async history(topics: string[], sinceId: number, limit = 500): Promise<CrmEvent[]> {
+  async history(topics: string[], sinceId: number, limit = HISTORY_LIMIT): Promise<CrmEvent[]> {
     const client = this.client;
     if (!client) throw new Error('event listener is not connected');
     const res = await client.query<EventRow>(`${SELECT} where id > $1 and topic = any($2) order by id limit $3`, [sinceId, topics, limit]);
@@ -87,6 +89,10 @@ export class EventListener {
     client.on('end', () => this.onLost(client, new Error('connection ended')));
     await client.connect();
     await client.query(`listen ${EVENTS_CHANNEL}`);
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     client.on('notification', (n) => this.enqueue(() => this.onNotification(client, n)));
     this.client = client;
     if (this.everConnected) this.enqueue(() => this.catchUp(client));

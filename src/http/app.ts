@@ -8,6 +8,7 @@ import { errorHandler } from './middleware/errors';
 import { requestMeta } from './middleware/request-meta';
 import { audit } from './middleware/audit';
 import { identify } from './middleware/identity';
+import { inputGuard } from './middleware/input-guard';
 import { rateLimit } from './middleware/rate-limit';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditLogRoutes } from './routes/audit-logs';
@@ -16,13 +17,16 @@ import { brokerAdminRoutes } from './routes/broker';
 import { brokerRoutes } from './routes/brokers';
 import { docsRoutes } from './routes/docs';
 import { leadRoutes } from './routes/leads';
+import { clientRoutes } from './routes/clients';
+import { pipelineRoutes } from './routes/pipeline';
+import { transactionRoutes } from './routes/transactions';
 import { healthRoutes } from './routes/health';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */
@@ -42,6 +46,7 @@ export function createApp(deps: AppDeps): Koa {
       multipart: false,
     }),
   );
+  app.use(inputGuard());
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(audit(deps.orm, deps.logger));
   app.use(identify(deps));

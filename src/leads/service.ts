@@ -43,7 +43,12 @@ export async function rescoreLead(em: EntityManager, lead: Customer): Promise<Le
   if (lead.status !== 'converted' && lead.status !== 'lost') lead.status = result.temperature;
   const before = lead.pipelineStage;
   if (!lead.stageSetManuallyAt) setStage(lead, advanceStage(lead.pipelineStage, facts));
-  return { ...result, stageChanged: before !== lead.pipelineStage };
+  const stageChanged = before !== lead.pipelineStage;
+  // Stage moves are activities too: the pipeline metrics are computed from them.
+  if (stageChanged) {
+    em.create(LeadActivitySchema, { tenantId: lead.tenantId, customerId: lead.id, type: 'stage_changed', description: `Stage ${before} → ${lead.pipelineStage} (automatic)`, data: { from: before, to: lead.pipelineStage, manual: false }, actorId: null });
+  }
+  return { ...result, stageChanged };
 }
 
 /** Moves the stage; won and lost also settle the status. */

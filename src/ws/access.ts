@@ -16,11 +16,15 @@ const PUBLIC_TOPIC = /^(system|probe:[\w.-]+)$/;
 export function topicAccess(deps: { orm: MikroORM; auth: AuthService }): TopicAccess {
   return async (request: IncomingMessage) => {
     const principal = await identifyUpgrade(deps, request);
-    return (topic) => {
-      if (PUBLIC_TOPIC.test(topic)) return true;
-      if (!principal) return false;
-      if (!principal.tenantId) return true;
-      return topic === `tenant:${principal.tenantId}`;
+    return {
+      mayFollow: (topic) => {
+        if (PUBLIC_TOPIC.test(topic)) return true;
+        if (!principal) return false;
+        if (principal.role === 'SUPERADMIN') return true;
+        return topic === `tenant:${principal.tenantId}`;
+      },
+      // The same check as at the handshake: logout, deactivation, revocation and expiry all end it.
+      stillValid: principal ? () => identifyUpgrade(deps, request).then(Boolean) : undefined,
     };
   };
 }

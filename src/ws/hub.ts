@@ -17,19 +17,26 @@ const ConnectQuerySchema = z.object({
   since: z.coerce.number().int().nonnegative().optional(),
 });
 
-/**
- * Decides, once per connection at the handshake, which topics it may follow. Throwing an error
- * with `status` 401 refuses the handshake.
- */
-export type TopicAccess = (request: IncomingMessage) => Promise<(topic: string) => boolean>;
+/** What a connection may do: decided at the handshake, re-checked while it stays open. */
+export interface PeerAccess {
+  mayFollow(topic: string): boolean;
+  /** False once the credentials it connected with are revoked or expired. */
+  stillValid?(): Promise<boolean>;
+}
+
+/** Decides a connection's access at the handshake; an error with `status` 401 refuses it. */
+export type TopicAccess = (request: IncomingMessage) => Promise<PeerAccess>;
 
 /** A client that cannot keep up is dropped rather than buffering without bound. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 const HEARTBEAT_MS = 30_000;
+const HISTORY_PAGE = 500;
+/** Topics one connection may follow: each costs memory in the hub. */
+const MAX_TOPICS_PER_PEER = 200;
 
 interface Peer {
   socket: WebSocket;
-  mayFollow: (topic: string) => boolean;
+  access: PeerAccess;
   topics: Set<string>;
   alive: boolean;
   /** Live events held back while a `since` replay is read, so order holds and nothing doubles. */
@@ -51,10 +58,11 @@ export class WebSocketHub {
     private readonly events: EventListener,
     private readonly logger: Logger,
     private readonly access: TopicAccess,
+    options: { heartbeatMs?: number } = {},
     readonly path = '/ws',
   ) {
     this.unsubscribe = events.subscribe((event) => this.dispatch(event));
-    this.heartbeat = setInterval(() => this.sweep(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => void this.sweep(), options.heartbeatMs ?? HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -76,7 +84,7 @@ export class WebSocketHub {
         return;
       }
       this.access(request).then(
-        (mayFollow) => this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, mayFollow, query.data.topics, query.data.since)),
+        (access) => this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, access, query.data.topics, query.data.since)),
         (err: { status?: number; message?: string }) => {
           const status = err.status === 401 ? '401 Unauthorized' : '500 Internal Server Error';
           if (err.status !== 401) this.logger.error({ err }, 'WebSocket access check failed');
@@ -93,14 +101,21 @@ export class WebSocketHub {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private async onConnection(socket: WebSocket, mayFollow: (topic: string) => boolean, topics: string[], since?: number): Promise<void> {
-    const peer: Peer = { socket, mayFollow, topics: new Set(), alive: true, held: null };
+  private async onConnection(socket: WebSocket, access: PeerAccess, topics: string[], since?: number): Promise<void> {
+    const peer: Peer = { socket, access, topics: new Set(), alive: true, held: null };
     this.peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('close', () => this.drop(peer));
     socket.on('error', () => this.drop(peer));
-    socket.on('message', (data, isBinary) => void this.onMessage(peer, isBinary ? null : data.toString()));
-    if (topics.length) await this.subscribe(peer, topics, since);
+    socket.on('message', (data, isBinary) => void this.onMessage(peer, isBinary ? null : data.toString()).catch((err) => this.failPeer(peer, err)));
+    if (topics.length) await this.subscribe(peer, topics, since).catch((err) => this.failPeer(peer, err));
+  }
+
+  /** A replay that cannot be read (Postgres reconnecting, say) ends that connection, not the process. */
+  private failPeer(peer: Peer, err: unknown): void {
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'WebSocket request failed');
+    this.send(peer, { type: 'error', error: { code: 'replay_unavailable', message: 'Stored events cannot be read right now; reconnect with the same since' } });
+    peer.socket.close(1011, 'replay unavailable');
   }
 
   private async onMessage(peer: Peer, text: string | null): Promise<void> {
@@ -120,7 +135,11 @@ export class WebSocketHub {
   private async subscribe(peer: Peer, topics: string[], since?: number): Promise<void> {
     const allowed: string[] = [];
     for (const topic of topics) {
-      if (peer.mayFollow(topic)) allowed.push(topic);
+      if (peer.topics.size + allowed.length >= MAX_TOPICS_PER_PEER) {
+        this.send(peer, { type: 'error', error: { code: 'too_many_topics', message: `at most ${MAX_TOPICS_PER_PEER} topics per connection` } });
+        break;
+      }
+      if (peer.access.mayFollow(topic)) allowed.push(topic);
       else this.send(peer, { type: 'error', error: { code: 'forbidden', message: `not allowed to follow ${topic}` } });
     }
     const replay = since !== undefined && allowed.length > 0;
@@ -135,9 +154,16 @@ export class WebSocketHub {
     this.send(peer, { type: 'subscribed', topics: allowed });
     if (!replay) return;
     try {
-      const history = await this.events.history(allowed, since);
-      for (const event of history) this.send(peer, { type: 'event', event, replay: true });
-      const replayed = new Set(history.map((e) => e.id));
+      const replayed = new Set<number>();
+      for (let after = since; ; ) {
+        const page = await this.events.history(allowed, after, HISTORY_PAGE);
+        for (const event of page) {
+          replayed.add(event.id);
+          this.send(peer, { type: 'event', event, replay: true });
+        }
+        if (page.length < HISTORY_PAGE) break;
+        after = page[page.length - 1]!.id;
+      }
       for (const event of peer.held ?? []) if (!replayed.has(event.id)) this.send(peer, { type: 'event', event });
     } finally {
       peer.held = null;
@@ -180,7 +206,8 @@ export class WebSocketHub {
     for (const topic of peer.topics) this.removeTopic(peer, topic);
   }
 
-  private sweep(): void {
+  /** Drops dead connections and those whose credentials were revoked or expired since. */
+  private async sweep(): Promise<void> {
     for (const peer of this.peers) {
       if (!peer.alive) {
         peer.socket.terminate();
@@ -189,5 +216,12 @@ export class WebSocketHub {
       peer.alive = false;
       peer.socket.ping();
     }
+    await Promise.all(
+      [...this.peers].map(async (peer) => {
+        if (!peer.access.stillValid || (await peer.access.stillValid().catch(() => false))) return;
+        this.send(peer, { type: 'error', error: { code: 'unauthorized', message: 'Credentials revoked or expired' } });
+        peer.socket.close(4401, 'credentials revoked or expired');
+      }),
+    );
   }
 }

@@ -57,3 +57,25 @@ describe('/ws topic access by identity', () => {
     await expect(WsRecorder.connect(`${running.url.replace('http', 'ws')}/ws?access_token=nope&topics=system`)).rejects.toThrow(/401/);
   });
 });
+
+describe('/ws access ends with the credentials', () => {
+  let ctx: TestContext;
+  let running: RunningServer;
+  beforeAll(async () => {
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000 });
+    running = await startServer(ctx, { host: '127.0.0.1', port: 0, wsHeartbeatMs: 200 });
+  });
+  afterAll(async () => {
+    await running.close();
+    await ctx.close();
+  });
+
+  it('closes a connection soon after its session logs out', async () => {
+    const t = await registerTenant(createApp(ctx));
+    const client = await WsRecorder.connect(`${running.url.replace('http', 'ws')}/ws?access_token=${t.admin.token}&topics=tenant:${t.brokerId}`);
+    await client.waitFor((m) => m.type === 'subscribed');
+    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    await fetch(`${running.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${t.admin.token}` } });
+    expect(await closed).toBe(4401);
+  });
+});

@@ -19,7 +19,7 @@ describe('/ws hub', () => {
   beforeAll(async () => {
     ctx = await createTestContext();
     await ctx.startWorker();
-    running = await startServer(ctx, { host: '127.0.0.1', port: 0, access: async () => (topic) => !topic.startsWith('secret:') });
+    running = await startServer(ctx, { host: '127.0.0.1', port: 0, access: async () => ({ mayFollow: (topic) => !topic.startsWith('secret:') }) });
     wsUrl = running.url.replace('http', 'ws') + '/ws';
   });
   afterAll(async () => {

@@ -1,14 +1,16 @@
 import { CustomerSchema, LeadActivitySchema } from './customer';
 import { EventSchema } from './event';
 import { ApiKeySchema, AuditLogSchema, AuthSessionSchema, RateLimitWindowSchema, RotatedTokenSchema, UserSchema } from './identity';
+import { DealHistorySchema, DealSchema } from './transaction';
 import { TenantConfigSchema, TenantConfigVersionSchema, TenantSchema } from './tenant';
 
 export * from './customer';
 export * from './event';
 export * from './identity';
 export * from './tenant';
+export * from './transaction';
 
-export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema, CustomerSchema, LeadActivitySchema];
+export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema, CustomerSchema, LeadActivitySchema, DealSchema, DealHistorySchema];
 
 /** Entities whose rows belong to one tenant: the `tenant` filter applies to every query on them. */
-export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog', 'Customer', 'LeadActivity'];
+export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog', 'Customer', 'LeadActivity', 'Deal', 'DealHistory'];

@@ -7,6 +7,10 @@ import { present } from './errors';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Whatever a client puts in a path must still fit the row, or the attempt would go unrecorded. */
+const clip = (value: string, max: number) => value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, max).toWellFormed();
+const clipOrNull = (value: string | null | undefined, max: number) => (value ? clip(value, max) : null);
+
 /** What a route may say about itself for the audit log; the rest is read off the request. */
 export interface AuditNote {
   action?: string;
@@ -32,22 +36,22 @@ export function audit(orm: MikroORM, logger: Logger): Middleware {
     } finally {
       const principal = ctx.state.principal as Principal | undefined;
       const note = (ctx.state.audit ?? {}) as AuditNote;
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
-      const resource = note.resource ?? route.replace(/^\/(api\/)?(v1\/)?/, '').split('/')[0] ?? 'unknown';
+      const matched = (ctx as { _matchedRoute?: string })._matchedRoute;
+      const resource = note.resource ?? (matched ? matched.replace(/^\/(api\/)?(v1\/)?/, '').split('/')[0] : 'unmatched');
       const em = orm.em.fork();
       em.create(AuditLogSchema, {
         tenantId: note.tenantId ?? principal?.tenantId ?? null,
         actorType: principal?.kind ?? 'anonymous',
         actorId: principal?.id ?? null,
-        action: note.action ?? `${ctx.method} ${route}`,
-        resource,
-        resourceId: note.resourceId ?? (ctx.params as Record<string, string> | undefined)?.id ?? null,
-        method: ctx.method,
-        path: ctx.path.slice(0, 500),
+        action: clip(note.action ?? (matched ? `${ctx.method} ${matched}` : 'unmatched'), 100),
+        resource: clip(resource ?? 'unmatched', 100),
+        resourceId: clipOrNull(note.resourceId ?? (ctx.params as Record<string, string> | undefined)?.id, 100),
+        method: clip(ctx.method, 10),
+        path: clip(ctx.path, 500),
         status,
         outcome: status < 400 ? 'success' : 'failure',
         requestId: String(ctx.state.requestId),
-        ip: ctx.ip || null,
+        ip: clipOrNull(ctx.ip, 64),
       });
       await em.flush().catch((err: Error) => logger.error({ err: err.message }, 'audit log write failed'));
     }

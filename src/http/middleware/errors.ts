@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { NotFoundError as OrmNotFoundError, UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { DriverException, NotFoundError as OrmNotFoundError, UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { ZodError } from 'zod';
 import { AppError, type ErrorBody } from '../../errors';
 import type { Logger } from '../../logger';
@@ -41,6 +41,10 @@ export function present(err: unknown): Presented {
   if (err instanceof OrmNotFoundError) return { status: 404, code: 'not_found', message: 'Not found' };
   if (err instanceof UniqueConstraintViolationException) return { status: 409, code: 'conflict', message: 'A record with these values already exists' };
   if (err instanceof ForeignKeyConstraintViolationException) return { status: 409, code: 'conflict', message: 'A referenced record does not exist or is still in use' };
+  // Postgres refusing a value's text (NUL bytes, bad escapes) is the client's input, not a fault.
+  if (err instanceof DriverException && ['22021', '22P02', '22P05', '54000'].includes(String(err.code))) {
+    return { status: 422, code: 'validation_error', message: 'A value contains characters that cannot be stored' };
+  }
 
   // Errors from koa, koa-body (co-body, formidable) and @koa/router carry status and expose.
   const e = err as { status?: unknown; statusCode?: unknown; expose?: boolean; type?: string; message?: string };
@@ -54,6 +58,15 @@ export function present(err: unknown): Presented {
   return { status: 500, code: 'internal_error', message: 'Internal server error' };
 }
 
+/**
+ * What of an error may be logged: a driver error's message carries the SQL with its values
+ * (password hashes, emails), so only its class and SQLSTATE are kept.
+ */
+function loggable(err: unknown): unknown {
+  if (err instanceof DriverException) return { name: err.name, code: err.code, sqlState: (err as { sqlState?: string }).sqlState };
+  return err;
+}
+
 /** The single error middleware: nothing below it formats errors, and no stack trace leaves it. */
 export function errorHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
@@ -61,7 +74,7 @@ export function errorHandler(logger: Logger): Middleware {
       await next();
     } catch (err) {
       const presented = present(err);
-      if (presented.status >= 500) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
+      if (presented.status >= 500) logger.error({ err: loggable(err), requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
       if (ctx.headerSent) return; // a stream already started; nothing more can be said
       const body: ErrorBody = {
         status: 'error',

@@ -6,6 +6,7 @@ import type { Role } from '../../db/entities';
 import { ALL_TENANTS, TENANT_FILTER } from '../../db/orm';
 import { AppError, NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
+import { isAuthPath } from './rate-limit';
 
 export class ForbiddenError extends AppError {
   constructor(message = 'You are not allowed to do this') {
@@ -35,7 +36,8 @@ export function identify(deps: AppDeps): Middleware {
   return async (ctx, next) => {
     const authorization = ctx.get('Authorization');
     const apiKey = ctx.get('X-API-Key');
-    if (authorization || apiKey) {
+    // Sign-in needs no identity, and a client's stale token must not stop it from refreshing.
+    if ((authorization || apiKey) && !isAuthPath(ctx.path)) {
       const em = requestEm();
       let principal: Principal;
       if (apiKey) principal = await deps.auth.authenticateApiKey(em, apiKey);

@@ -6,6 +6,9 @@ import { AppError } from '../../errors';
 /** Paths an anonymous client can hammer: limited per client address. */
 const AUTH_PATHS = new Set(['/auth/login', '/auth/register', '/api/v1/auth/login', '/api/v1/auth/refresh']);
 
+/** Sign-in paths as the router matches them: any case, with or without a trailing slash. */
+export const isAuthPath = (path: string) => AUTH_PATHS.has(path.toLowerCase().replace(/\/+$/, ''));
+
 const COUNT_SQL = `
 insert into rate_limit_windows (subject, window_start, count) values (?, date_trunc('minute', now()), 1)
 on conflict (subject, window_start) do update set count = rate_limit_windows.count + 1
@@ -24,12 +27,14 @@ export function rateLimit(orm: MikroORM, defaults: { perMinute: number; authPerM
     const principal = ctx.state.principal as Principal | undefined;
     let subject: string | undefined;
     let limit = defaults.perMinute;
-    if (principal) {
-      subject = `${principal.kind === 'api_key' ? 'key' : 'user'}:${principal.id}`;
-      limit = principal.rateLimitPerMinute ?? defaults.perMinute;
-    } else if (AUTH_PATHS.has(ctx.path)) {
+    // The router ignores case and a trailing slash, so the limiter must too. Sign-in is always
+    // counted per address: credentials on the request must not buy a bigger budget.
+    if (isAuthPath(ctx.path)) {
       subject = `ip:${ctx.ip}`;
       limit = defaults.authPerMinute;
+    } else if (principal) {
+      subject = `${principal.kind === 'api_key' ? 'key' : 'user'}:${principal.id}`;
+      limit = principal.rateLimitPerMinute ?? defaults.perMinute;
     }
     if (!subject) return next();
 

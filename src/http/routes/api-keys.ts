@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { randomSecret, sha256 } from '../../auth/secrets';
-import { API_KEY_SCOPES, ApiKeySchema } from '../../db/entities';
+import { API_KEY_SCOPES, ApiKeySchema, TenantSchema } from '../../db/entities';
 import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
@@ -29,6 +29,7 @@ export function apiKeyRoutes(_deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = ApiKeyCreateSchema.parse(ctx.request.body);
     const tenantId = targetTenant(ctx, body.broker_id);
+    if (!(await requestEm().findOne(TenantSchema, { id: tenantId }))) throw new NotFoundError('Broker not found');
     const principal = principalOf(ctx);
     const secret = randomSecret('ck_');
     const key = requestEm().create(ApiKeySchema, {

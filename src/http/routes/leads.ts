@@ -62,23 +62,7 @@ export function leadRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = LeadCreateSchema.parse(ctx.request.body);
-    const principal = principalOf(ctx);
-    const tenantId = principal.tenantId;
-    if (!tenantId) throw new ValidationError('A SUPERADMIN creates leads inside a broker; use an ADMIN account');
-    const lead = await requestEm().transactional(async (tx) => {
-      const created = tx.create(CustomerSchema, {
-        tenantId,
-        ...fieldsFrom(body, region),
-        tags: body.tags ?? [],
-        preferences: {},
-        source: body.source ?? (principal.kind === 'api_key' ? 'api' : 'manual'),
-        assignedAgentId: principal.kind === 'user' && principal.role === 'AGENT' ? principal.id : null,
-      });
-      await tx.flush();
-      await rescoreLead(tx, created);
-      await recordLeadChange(tx, created, { type: 'created', description: 'Lead created', actorId: principal.id, event: 'lead.created', data: { source: created.source } });
-      return created;
-    });
+    const lead = await createLead(ctx, body, region);
     ctx.state.audit = { action: 'leads.create', resource: 'leads', resourceId: lead.id };
     ctx.status = 201;
     ctx.body = presentLead(lead);
@@ -109,7 +93,7 @@ export function leadRoutes(deps: AppDeps): Router {
     const body = LeadUpdateSchema.parse(ctx.request.body);
     const lead = await findLead(ctx);
     const principal = principalOf(ctx);
-    const fields = fieldsFrom(body, region);
+    const fields = leadFieldsFrom(body, region);
     const changed = Object.keys(fields).filter((k) => (lead as Record<string, unknown>)[k] !== (fields as Record<string, unknown>)[k]);
     await requestEm().transactional(async (tx) => {
       tx.assign(lead, fields);
@@ -182,8 +166,29 @@ export function leadRoutes(deps: AppDeps): Router {
   return router;
 }
 
+/** Creates, scores and logs a customer; an AGENT's own leads are assigned to it. */
+export async function createLead(ctx: ParameterizedContext, body: z.infer<typeof LeadCreateSchema>, region: string): Promise<Customer> {
+  const principal = principalOf(ctx);
+  const tenantId = principal.tenantId;
+  if (!tenantId) throw new ValidationError('A SUPERADMIN creates customers inside a broker; use an ADMIN account');
+  return requestEm().transactional(async (tx) => {
+    const created = tx.create(CustomerSchema, {
+      tenantId,
+      ...leadFieldsFrom(body, region),
+      tags: body.tags ?? [],
+      preferences: {},
+      source: body.source ?? (principal.kind === 'api_key' ? 'api' : 'manual'),
+      assignedAgentId: principal.kind === 'user' && principal.role === 'AGENT' ? principal.id : null,
+    });
+    await tx.flush();
+    await rescoreLead(tx, created);
+    await recordLeadChange(tx, created, { type: 'created', description: 'Lead created', actorId: principal.id, event: 'lead.created', data: { source: created.source } });
+    return created;
+  });
+}
+
 /** AGENT users see only their assigned leads; everyone else the whole tenant (the filter's job). */
-function visibility(ctx: ParameterizedContext): { assignedAgentId?: string } {
+export function visibility(ctx: ParameterizedContext): { assignedAgentId?: string } {
   const principal = principalOf(ctx);
   return principal.kind === 'user' && principal.role === 'AGENT' ? { assignedAgentId: principal.id } : {};
 }
@@ -197,7 +202,7 @@ async function findLead(ctx: ParameterizedContext): Promise<Customer> {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function searchTerms(search: string, region: string): FilterQuery<Customer>[] {
+export function searchTerms(search: string, region: string): FilterQuery<Customer>[] {
   const like = `%${escapeLike(search)}%`;
   const terms: FilterQuery<Customer>[] = [{ name: { $ilike: like } }, { email: { $ilike: like } }];
   // Phones are stored as E.164: match the digits typed, or the whole number however it was written.
@@ -209,7 +214,7 @@ function searchTerms(search: string, region: string): FilterQuery<Customer>[] {
 }
 
 /** Validated, normalised column values from a create or update body. */
-function fieldsFrom(body: z.infer<typeof LeadUpdateSchema>, region: string): Partial<Customer> {
+export function leadFieldsFrom(body: Partial<Pick<z.infer<typeof LeadUpdateSchema>, keyof typeof LeadFields>>, region: string): Partial<Customer> {
   const out: Partial<Customer> = {};
   if (body.phone !== undefined) {
     const phone = body.phone === null ? null : normalizePhone(body.phone, region);
