@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { PublishEventInput } from '../src/contracts';
 import type { ServiceCheck } from '../src/contracts/health-probe';
 import { publishEvent } from '../src/events/bus';
+import { leadActivities } from '../src/leads/activities';
 import { checkElasticsearch, checkPostgres } from '../src/health';
 import type { SearchClient } from '../src/search/client';
 
@@ -14,6 +15,8 @@ export interface ActivityDeps {
 /** Builds the activities from injected clients, so tests and the worker wire the same code. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...leadActivities(deps.orm),
+
     /**
      * Publishes an event to WebSocket and SSE listeners. The default idempotency key is the
      * activity's identity in its run, so a retried attempt never delivers the event twice.

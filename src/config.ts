@@ -26,6 +26,8 @@ const ConfigSchema = z.object({
   /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
   DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/, 'two capital letters, e.g. CL').default('CL'),
   BULK_IMPORT_MAX_BYTES: positiveInt.default(50 * 1024 * 1024),
+  /** A lead quiet this long gets a follow-up scheduled; quiet as long again, it is marked lost. */
+  LEAD_STALE_AFTER_MS: positiveInt.default(72 * 3600 * 1000),
 
   DATABASE_URL: url(/^postgres(ql)?$/).default('postgres://crm:crm@127.0.0.1:5433/crm'),
   DATABASE_POOL_MAX: positiveInt.default(10),

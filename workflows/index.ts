@@ -1,1 +1,2 @@
 export { healthProbe } from './health-probe';
+export { leadQualification } from './lead-qualification';

@@ -5,4 +5,5 @@
 export * from './events';
 export * from './health-probe';
 export * from './leads';
+export * from './lead-qualification';
 export * from './search-attributes';

@@ -48,7 +48,7 @@ export function clientRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = LeadCreateSchema.parse(ctx.request.body);
-    const client = await createLead(ctx, body, region);
+    const client = await createLead(deps, ctx, body);
     ctx.state.audit = { action: 'clients.create', resource: 'clients', resourceId: client.id };
     ctx.status = 201;
     ctx.body = presentClient(client);

@@ -7,6 +7,7 @@ import { LEAD_STATUSES, PIPELINE_STAGES } from '../../contracts';
 import { CustomerSchema, LeadActivitySchema, UserSchema, type Customer } from '../../db/entities';
 import { AppError, NotFoundError, ValidationError } from '../../errors';
 import { importLeadsCsv } from '../../leads/import';
+import { notifyLeadWorkflow } from '../../leads/workflow';
 import { normalizeEmail, normalizePhone, recordLeadChange, rescoreLead, setStage } from '../../leads/service';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
@@ -62,7 +63,7 @@ export function leadRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = LeadCreateSchema.parse(ctx.request.body);
-    const lead = await createLead(ctx, body, region);
+    const lead = await createLead(deps, ctx, body);
     ctx.state.audit = { action: 'leads.create', resource: 'leads', resourceId: lead.id };
     ctx.status = 201;
     ctx.body = presentLead(lead);
@@ -103,6 +104,7 @@ export function leadRoutes(deps: AppDeps): Router {
       await rescoreLead(tx, lead);
       await recordLeadChange(tx, lead, { type: 'updated', description: `Updated ${changed.join(', ') || 'nothing'}`, actorId: principal.id, data: { fields: changed } });
     });
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principal.id);
     ctx.state.audit = { action: 'leads.update', resource: 'leads', resourceId: lead.id };
     ctx.body = presentLead(lead);
   };
@@ -116,6 +118,8 @@ export function leadRoutes(deps: AppDeps): Router {
       await tx.nativeDelete(LeadActivitySchema, { customerId: lead.id });
       await tx.nativeDelete(CustomerSchema, { id: lead.id });
     });
+    // The workflow sees the lead gone and ends.
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principalOf(ctx).id);
     ctx.status = 204;
   });
 
@@ -142,6 +146,7 @@ export function leadRoutes(deps: AppDeps): Router {
       lead.stageSetManuallyAt = new Date();
       await recordLeadChange(tx, lead, { type: 'stage_changed', description: `Stage ${from} → ${body.stage}`, actorId: principalOf(ctx).id, event: 'lead.stage_changed', data: { from, to: body.stage, manual: true } });
     });
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principalOf(ctx).id);
     ctx.state.audit = { action: 'leads.stage', resource: 'leads', resourceId: lead.id };
     ctx.body = presentLead(lead);
   });
@@ -167,7 +172,8 @@ export function leadRoutes(deps: AppDeps): Router {
 }
 
 /** Creates, scores and logs a customer; an AGENT's own leads are assigned to it. */
-export async function createLead(ctx: ParameterizedContext, body: z.infer<typeof LeadCreateSchema>, region: string): Promise<Customer> {
+export async function createLead(deps: AppDeps, ctx: ParameterizedContext, body: z.infer<typeof LeadCreateSchema>): Promise<Customer> {
+  const region = deps.config.DEFAULT_PHONE_REGION;
   const principal = principalOf(ctx);
   const tenantId = principal.tenantId;
   if (!tenantId) throw new ValidationError('A SUPERADMIN creates customers inside a broker; use an ADMIN account');
@@ -184,6 +190,9 @@ export async function createLead(ctx: ParameterizedContext, body: z.infer<typeof
     await rescoreLead(tx, created);
     await recordLeadChange(tx, created, { type: 'created', description: 'Lead created', actorId: principal.id, event: 'lead.created', data: { source: created.source } });
     return created;
+  }).then(async (lead) => {
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'created', principal.id);
+    return lead;
   });
 }
 

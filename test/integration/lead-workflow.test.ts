@@ -1,0 +1,76 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { leadStateQuery, leadWorkflowId, type LeadQualificationState } from '../../src/contracts';
+import { createApp } from '../../src/http/app';
+import { createTestContext, type TestContext } from '../support/context';
+import { maybeCaptureHistory } from '../support/histories';
+import { bearer, registerTenant, type Tenant } from '../support/identity';
+
+const STALE_MS = 1500;
+
+describe('leadQualification workflow', () => {
+  let ctx: TestContext;
+  let app: Koa;
+  let t: Tenant;
+  const http = () => request(app.callback());
+  const phone = () => `+5696${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  const handleFor = (leadId: string) => ctx.temporal.client.workflow.getHandle(leadWorkflowId(t.brokerId, leadId));
+  async function stateOf(leadId: string, until: (s: LeadQualificationState) => boolean): Promise<LeadQualificationState> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const state = await handleFor(leadId).query(leadStateQuery).catch(() => null);
+      if (state && until(state)) return state;
+      if (Date.now() > deadline) throw new Error(`state never matched; last ${JSON.stringify(state)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, LEAD_STALE_AFTER_MS: STALE_MS });
+    await ctx.startWorker();
+    app = createApp(ctx);
+    t = await registerTenant(app);
+  });
+  afterAll(() => ctx.close());
+
+  it('starts with the lead, rescores on changes, and exposes a readable breakdown', async () => {
+    const lead = (await http().post('/api/v1/leads').set(bearer(t.admin.token)).send({ phone: phone(), name: 'Ana' })).body;
+    const first = await stateOf(lead.id, (s) => s.changesSeen >= 1 && s.score !== null);
+    expect(first.score!.score).toBe(lead.lead_score);
+    await http().put(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).send({ budget: '5000 UF', timeline: '3 meses' }).expect(200);
+    const second = await stateOf(lead.id, (s) => s.changesSeen >= 2);
+    expect(second.stage).toBe('calificacion_financiera');
+    expect(second.score!.breakdown.find((b) => b.factor === 'has_budget')).toMatchObject({ earned: 1 });
+    const description = await handleFor(lead.id).describe();
+    expect(description.searchAttributes.CrmLeadId).toEqual([lead.id]);
+    await http().delete(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).expect(204);
+    await handleFor(lead.id).result();
+  });
+
+  it('schedules a follow-up for a quiet lead, then marks it lost, writing activities and events', async () => {
+    const lead = (await http().post('/api/v1/leads').set(bearer(t.admin.token)).send({ phone: phone(), name: 'Quiet' })).body;
+    const final = (await handleFor(lead.id).result()) as LeadQualificationState;
+    expect(final).toMatchObject({ followUpsScheduled: 1, lost: true, stage: 'perdido' });
+    const detail = await http().get(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token));
+    expect(detail.body).toMatchObject({ status: 'lost', pipeline_stage: 'perdido', follow_up_status: 'pending' });
+    const activities: Array<{ type: string; data: { to?: string } }> = detail.body.recent_activities;
+    expect(activities.filter((a) => a.type === 'follow_up_scheduled')).toHaveLength(1);
+    expect(activities.filter((a) => a.type === 'stage_changed' && a.data.to === 'perdido')).toHaveLength(1);
+    const events = await ctx.orm.em.fork().getConnection().execute<Array<{ type: string }>>("select type from events where payload->>'lead_id' = ? order by id", [lead.id]);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['lead.created', 'lead.updated', 'lead.stage_changed']));
+    await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-quiet-then-lost');
+  });
+
+  it('leaves a lead alone while people keep working on it, and a won lead is never marked lost', async () => {
+    const lead = (await http().post('/api/v1/leads').set(bearer(t.admin.token)).send({ phone: phone(), name: 'Busy' })).body;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, STALE_MS / 2));
+      await http().put(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).send({ notes: `call ${i}` }).expect(200);
+    }
+    await http().put(`/api/v1/leads/${lead.id}/pipeline`).set(bearer(t.admin.token)).send({ stage: 'ganado' }).expect(200);
+    const final = (await handleFor(lead.id).result()) as LeadQualificationState;
+    expect(final).toMatchObject({ followUpsScheduled: 0, lost: false, stage: 'ganado' });
+    expect((await http().get(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token))).body.status).toBe('converted');
+    await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-busy-then-won');
+  });
+});
