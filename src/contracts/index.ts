@@ -5,3 +5,4 @@
 export * from './events';
 export * from './health-probe';
 export * from './search-attributes';
+export * from './webhooks';

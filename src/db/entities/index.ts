@@ -1,12 +1,14 @@
 import { EventSchema } from './event';
 import { ApiKeySchema, AuditLogSchema, AuthSessionSchema, RateLimitWindowSchema, RotatedTokenSchema, UserSchema } from './identity';
 import { TenantConfigSchema, TenantConfigVersionSchema, TenantSchema } from './tenant';
+import { WebhookDeliverySchema, WebhookSubscriptionSchema } from './webhook';
 
 export * from './event';
 export * from './identity';
 export * from './tenant';
+export * from './webhook';
 
-export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema];
+export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema, WebhookSubscriptionSchema, WebhookDeliverySchema];
 
 /** Entities whose rows belong to one tenant: the `tenant` filter applies to every query on them. */
-export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog'];
+export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog', 'WebhookSubscription', 'WebhookDelivery'];

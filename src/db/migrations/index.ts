@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123110454_events } from './Migration20261123110454_events';
 import { Migration20261123113824_identity } from './Migration20261123113824_identity';
 import { Migration20261123120000_rate_limit_unlogged } from './Migration20261123120000_rate_limit_unlogged';
+import { Migration20261123120154_webhooks } from './Migration20261123120154_webhooks';
 
 /** Every migration, oldest first. New ones are appended here after `npm run migration:create`. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123110454_events', class: Migration20261123110454_events },
   { name: 'Migration20261123113824_identity', class: Migration20261123113824_identity },
   { name: 'Migration20261123120000_rate_limit_unlogged', class: Migration20261123120000_rate_limit_unlogged },
+  { name: 'Migration20261123120154_webhooks', class: Migration20261123120154_webhooks },
 ];
