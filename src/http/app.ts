@@ -16,12 +16,13 @@ import { brokerAdminRoutes } from './routes/broker';
 import { brokerRoutes } from './routes/brokers';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { legacyWebhookRoutes, webhookRoutes } from './routes/webhooks';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */
