@@ -5,6 +5,7 @@ import type { ServiceCheck } from '../src/contracts/health-probe';
 import { publishEvent } from '../src/events/bus';
 import { checkElasticsearch, checkPostgres } from '../src/health';
 import type { SearchClient } from '../src/search/client';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -29,6 +30,8 @@ export function createActivities(deps: ActivityDeps) {
       const [postgres, elasticsearch] = await Promise.all([checkPostgres(deps.orm), checkElasticsearch(deps.es)]);
       return { postgres, elasticsearch };
     },
+
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -1,1 +1,2 @@
 export { healthProbe } from './health-probe';
+export { webhookDelivery } from './webhook-delivery';
