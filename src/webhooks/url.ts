@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 
-const LOOPBACK_OR_ANY = /^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|\[::ffff:127(\.\d{1,3}){3}\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
+const LOOPBACK_OR_ANY = /^(([\w-]+\.)*localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|\[::ffff:127(\.\d{1,3}){3}\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
 
 const portOf = (url: URL) => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 
@@ -19,8 +19,9 @@ export function webhookUrlProblem(raw: string, config: Pick<Config, 'PORT' | 'HO
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
   if (url.username || url.password) return 'must not contain credentials';
-  const host = url.hostname.toLowerCase();
-  const isApiHost = LOOPBACK_OR_ANY.test(host) || host === config.HOST.toLowerCase();
+  // URL has already turned decimal and hex IPv4 forms into dotted quads; a trailing dot is the same host.
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const isApiHost = LOOPBACK_OR_ANY.test(host) || host === config.HOST.toLowerCase().replace(/\.$/, '');
   if (isApiHost && portOf(url) === config.PORT) return 'must not point at this API';
   if (config.PUBLIC_URL && new URL(config.PUBLIC_URL).origin === url.origin) return 'must not point at this API';
   return null;
