@@ -20,7 +20,8 @@ export async function webhookDelivery(input: WebhookDeliveryInput): Promise<Webh
     retry: {
       initialInterval: retry.initialIntervalMs,
       backoffCoefficient: retry.backoffCoefficient,
-      maximumInterval: retry.maximumIntervalMs,
+      // Temporal refuses a cap below the first interval, which would fail every workflow task.
+      maximumInterval: Math.max(retry.maximumIntervalMs, retry.initialIntervalMs),
       maximumAttempts: retry.maximumAttempts,
     },
   });

@@ -53,6 +53,9 @@ export async function dispatchWebhookEvent(deps: DispatchDeps, tenantId: string,
     .map((s) => em.create(WebhookDeliverySchema, { tenantId, subscriptionId: s.id, event, payload }));
   if (deliveries.length === 0) return [];
   await em.flush();
-  for (const delivery of deliveries) await startWebhookDelivery(deps, tenantId, delivery.id);
+  // One subscription's start failing must not keep the others from being sent.
+  const started = await Promise.allSettled(deliveries.map((d) => startWebhookDelivery(deps, tenantId, d.id)));
+  const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) throw new AggregateError(failures, `Could not start ${failures.length} of ${deliveries.length} webhook deliveries; their rows stay pending`);
   return deliveries;
 }

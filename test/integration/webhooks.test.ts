@@ -154,6 +154,20 @@ describe('outbound webhooks', () => {
       expect(await deliveryRow(deliveries[0]!.id)).toMatchObject({ status: 'failed', attempts: 3, lastStatusCode: 429 });
     });
 
+    it('stops retrying once the subscription is deactivated', async () => {
+      const tenant = await registerTenant(app);
+      const receiver = await startReceiver(() => 503);
+      receivers.push(receiver);
+      const subscription = await subscribe(tenant, receiver.url, ['lead.created']);
+      receiver.useSecret(subscription.secret);
+      const [delivery] = await dispatchWebhookEvent({ em: ctx.orm.em, temporal: ctx.temporal, retry: { ...FAST_RETRY, initialIntervalMs: 1_000, maximumIntervalMs: 1_000 } }, tenant.brokerId, 'lead.created', { lead_id: 'lead-5' });
+      for (let waited = 0; receiver.requests.length === 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      await api().delete(`/api/v1/webhooks/${subscription.id}`).set(bearer(tenant.admin.token)).expect(204);
+      expect(await outcomeOf(tenant.brokerId, delivery!.id)).toEqual({ status: 'failed', error: 'The webhook subscription is no longer active' });
+      expect(receiver.requests).toHaveLength(1);
+      expect(await deliveryRow(delivery!.id)).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 503, lastError: 'The webhook subscription is no longer active' });
+    });
+
     it('sends only to active subscriptions of that tenant that want the event', async () => {
       const receiver = await startReceiver(() => 204);
       receivers.push(receiver);
