@@ -6,6 +6,7 @@ import { publishEvent } from '../src/events/bus';
 import { leadActivities } from '../src/leads/activities';
 import { checkElasticsearch, checkPostgres } from '../src/health';
 import type { SearchClient } from '../src/search/client';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -32,6 +33,8 @@ export function createActivities(deps: ActivityDeps) {
       const [postgres, elasticsearch] = await Promise.all([checkPostgres(deps.orm), checkElasticsearch(deps.es)]);
       return { postgres, elasticsearch };
     },
+
+    ...createWebhookActivities(deps),
   };
 }
 

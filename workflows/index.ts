@@ -1,2 +1,3 @@
 export { healthProbe } from './health-probe';
 export { leadQualification } from './lead-qualification';
+export { webhookDelivery } from './webhook-delivery';

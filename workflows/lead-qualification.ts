@@ -1,8 +1,9 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { leadChangedSignal, leadStateQuery, type LeadChange, type LeadQualificationInput, type LeadQualificationState } from '../src/contracts';
+import { leadChangedSignal, leadStateQuery, webhookDeliveryWorkflowId, type LeadChange, type LeadQualificationInput, type LeadQualificationState, type WebhookEvent } from '../src/contracts';
+import type { webhookDelivery } from './webhook-delivery';
 
-const { rescoreLeadActivity, handleStaleLead } = proxyActivities<Activities>({
+const { rescoreLeadActivity, handleStaleLead, prepareLeadWebhooks } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
@@ -32,6 +33,9 @@ export async function leadQualification(input: LeadQualificationInput, carried?:
       state.score = outcome.score ?? null;
       state.stage = outcome.stage ?? null;
       state.lost = outcome.stage === 'perdido';
+      const events = new Set(batch.flatMap((c) => (c.event ? [c.event] : [])));
+      if (outcome.stageChanged) events.add('lead.stage_changed');
+      for (const event of events) await notifySubscribers(input, event);
     } else {
       quietPeriods += 1;
       // Won or lost and quiet: nothing left to chase.
@@ -42,9 +46,25 @@ export async function leadQualification(input: LeadQualificationInput, carried?:
       if (step === 'follow_up') state.followUpsScheduled += 1;
       state.stage = outcome.stage ?? state.stage;
       state.lost = outcome.stage === 'perdido';
+      if (outcome.stageChanged) await notifySubscribers(input, step === 'follow_up' ? 'lead.updated' : 'lead.stage_changed');
     }
     if (workflowInfo().continueAsNewSuggested && pending.length === 0) {
       await continueAsNew<typeof leadQualification>(input, state);
     }
+  }
+}
+
+/**
+ * Records one delivery per interested subscription and starts its delivery workflow as a child
+ * that outlives this run: deliveries are durable and each is sent once.
+ */
+async function notifySubscribers(input: LeadQualificationInput, event: WebhookEvent): Promise<void> {
+  const deliveryIds = await prepareLeadWebhooks({ tenantId: input.tenantId, leadId: input.leadId, event });
+  for (const deliveryId of deliveryIds) {
+    await startChild<typeof webhookDelivery>('webhookDelivery', {
+      workflowId: webhookDeliveryWorkflowId(input.tenantId, deliveryId),
+      args: [{ tenantId: input.tenantId, deliveryId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
   }
 }

@@ -7,3 +7,4 @@ export * from './health-probe';
 export * from './leads';
 export * from './lead-qualification';
 export * from './search-attributes';
+export * from './webhooks';

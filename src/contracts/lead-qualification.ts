@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { LeadScore, PipelineStage } from './leads';
+import type { WebhookEvent } from './webhooks';
 
 export interface LeadQualificationInput {
   tenantId: string;
@@ -13,6 +14,8 @@ export type LeadChangeKind = 'created' | 'message' | 'extracted' | 'manual_edit'
 export interface LeadChange {
   kind: LeadChangeKind;
   actorId?: string | null;
+  /** The outbound webhook event this change is, if any. */
+  event?: WebhookEvent;
 }
 
 export interface LeadQualificationState {
@@ -28,6 +31,8 @@ export interface RescoreOutcome {
   exists: boolean;
   score?: LeadScore;
   stage?: PipelineStage;
+  /** Set when the rescoring itself moved the stage. */
+  stageChanged?: boolean;
 }
 
 export const leadChangedSignal = defineSignal<[LeadChange]>('leadChanged');

@@ -21,12 +21,13 @@ import { clientRoutes } from './routes/clients';
 import { pipelineRoutes } from './routes/pipeline';
 import { transactionRoutes } from './routes/transactions';
 import { healthRoutes } from './routes/health';
+import { legacyWebhookRoutes, webhookRoutes } from './routes/webhooks';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { RescoreOutcome } from '../contracts';
-import { CustomerSchema, LeadActivitySchema } from '../db/entities';
+import type { RescoreOutcome, WebhookEvent } from '../contracts';
+import { CustomerSchema, LeadActivitySchema, WebhookSubscriptionSchema } from '../db/entities';
+import { presentLead } from './present';
 import { TENANT_FILTER } from '../db/orm';
 import { recordLeadChange, rescoreLead, setStage } from './service';
 
@@ -43,7 +45,7 @@ export function leadActivities(orm: MikroORM) {
           });
         }
         await tx.flush();
-        return { exists: true, score: result, stage: lead.pipelineStage };
+        return { exists: true, score: result, stage: lead.pipelineStage, stageChanged: result.stageChanged };
       });
     },
 
@@ -53,7 +55,9 @@ export function leadActivities(orm: MikroORM) {
       return em.transactional(async (tx) => {
         const lead = await tx.findOne(CustomerSchema, { id: input.leadId });
         if (!lead) return { exists: false };
-        if (lead.pipelineStage === 'ganado' || lead.pipelineStage === 'perdido' || (await alreadyDone(tx, lead.id, key))) return { exists: true, stage: lead.pipelineStage };
+        if (lead.pipelineStage === 'ganado' || lead.pipelineStage === 'perdido') return { exists: true, stage: lead.pipelineStage };
+        // A retried attempt already wrote its change; report it the same way.
+        if (await alreadyDone(tx, lead.id, key)) return { exists: true, stage: lead.pipelineStage, stageChanged: true };
         if (input.step === 'follow_up') {
           lead.followUpStatus = 'pending';
           await recordLeadChange(tx, lead, { type: 'follow_up_scheduled', description: 'No activity for a while: follow-up scheduled', data: { idempotency_key: key } });
@@ -62,8 +66,37 @@ export function leadActivities(orm: MikroORM) {
           setStage(lead, 'perdido');
           await recordLeadChange(tx, lead, { type: 'stage_changed', description: `Stage ${from} → perdido (no activity)`, event: 'lead.stage_changed', data: { from, to: 'perdido', manual: false, idempotency_key: key } });
         }
-        return { exists: true, stage: lead.pipelineStage };
+        return { exists: true, stage: lead.pipelineStage, stageChanged: true };
       });
     },
+
+    /**
+     * One pending delivery per active subscription wanting `event`, with the lead as payload.
+     * Ids derive from this activity's identity, so a retried attempt writes no second row.
+     */
+    async prepareLeadWebhooks(input: { tenantId: string; leadId: string; event: WebhookEvent }): Promise<string[]> {
+      const em = scoped(input.tenantId);
+      const key = effectKey();
+      const lead = await em.findOne(CustomerSchema, { id: input.leadId });
+      if (!lead) return [];
+      const subscriptions = (await em.find(WebhookSubscriptionSchema, { isActive: true })).filter((s) => s.events.includes(input.event));
+      const ids: string[] = [];
+      for (const subscription of subscriptions) {
+        const id = uuidFrom(`${key}:${subscription.id}`);
+        await em.getConnection().execute(
+          `insert into webhook_deliveries (id, tenant_id, subscription_id, event, payload, status, attempts, created_at)
+           values (?, ?, ?, ?, ?::jsonb, 'pending', 0, now()) on conflict (id) do nothing`,
+          [id, input.tenantId, subscription.id, input.event, JSON.stringify({ lead: presentLead(lead) })],
+        );
+        ids.push(id);
+      }
+      return ids;
+    },
   };
+}
+
+/** A UUID-shaped id derived from a name, the same for the same name. */
+function uuidFrom(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -3,14 +3,16 @@ import { EventSchema } from './event';
 import { ApiKeySchema, AuditLogSchema, AuthSessionSchema, RateLimitWindowSchema, RotatedTokenSchema, UserSchema } from './identity';
 import { DealHistorySchema, DealSchema } from './transaction';
 import { TenantConfigSchema, TenantConfigVersionSchema, TenantSchema } from './tenant';
+import { WebhookDeliverySchema, WebhookSubscriptionSchema } from './webhook';
 
 export * from './customer';
 export * from './event';
 export * from './identity';
 export * from './tenant';
 export * from './transaction';
+export * from './webhook';
 
-export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema, CustomerSchema, LeadActivitySchema, DealSchema, DealHistorySchema];
+export const entities = [EventSchema, TenantSchema, TenantConfigSchema, TenantConfigVersionSchema, UserSchema, AuthSessionSchema, RotatedTokenSchema, ApiKeySchema, AuditLogSchema, RateLimitWindowSchema, CustomerSchema, LeadActivitySchema, DealSchema, DealHistorySchema, WebhookSubscriptionSchema, WebhookDeliverySchema];
 
 /** Entities whose rows belong to one tenant: the `tenant` filter applies to every query on them. */
-export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog', 'Customer', 'LeadActivity', 'Deal', 'DealHistory'];
+export const TENANT_OWNED = ['TenantConfig', 'TenantConfigVersion', 'User', 'ApiKey', 'AuditLog', 'Customer', 'LeadActivity', 'Deal', 'DealHistory', 'WebhookSubscription', 'WebhookDelivery'];

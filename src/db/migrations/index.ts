@@ -3,6 +3,7 @@ import { Migration20261123110454_events } from './Migration20261123110454_events
 import { Migration20261123113824_identity } from './Migration20261123113824_identity';
 import { Migration20261123120000_rate_limit_unlogged } from './Migration20261123120000_rate_limit_unlogged';
 import { Migration20261123120139_customers } from './Migration20261123120139_customers';
+import { Migration20261123120154_webhooks } from './Migration20261123120154_webhooks';
 import { Migration20261123120734_transactions } from './Migration20261123120734_transactions';
 
 /** Every migration, oldest first. New ones are appended here after `npm run migration:create`. */
@@ -11,5 +12,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123113824_identity', class: Migration20261123113824_identity },
   { name: 'Migration20261123120000_rate_limit_unlogged', class: Migration20261123120000_rate_limit_unlogged },
   { name: 'Migration20261123120139_customers', class: Migration20261123120139_customers },
+  { name: 'Migration20261123120154_webhooks', class: Migration20261123120154_webhooks },
   { name: 'Migration20261123120734_transactions', class: Migration20261123120734_transactions },
 ];

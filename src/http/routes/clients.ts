@@ -5,6 +5,7 @@ import { LEAD_STATUSES } from '../../contracts';
 import { CustomerSchema, UserSchema, type Customer } from '../../db/entities';
 import { NotFoundError, ValidationError } from '../../errors';
 import { recordLeadChange } from '../../leads/service';
+import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Uuid } from '../schemas';
@@ -71,6 +72,7 @@ export function clientRoutes(deps: AppDeps): Router {
       if (body.assigned_agent_id !== undefined) client.assignedAgentId = body.assigned_agent_id;
       await recordLeadChange(tx, client, { type: 'updated', description: `Client updated: ${Object.keys(body).join(', ')}`, actorId: principal.id, data: { fields: Object.keys(body) } });
     });
+    await notifyLeadWorkflow(deps, client.tenantId, client.id, { kind: 'manual_edit', actorId: principal.id, event: 'lead.updated' });
     ctx.state.audit = { action: 'clients.update', resource: 'clients', resourceId: client.id };
     ctx.body = presentClient(client);
   });

@@ -8,6 +8,9 @@ import { CustomerSchema, LeadActivitySchema, UserSchema, type Customer } from '.
 import { AppError, NotFoundError, ValidationError } from '../../errors';
 import { importLeadsCsv } from '../../leads/import';
 import { notifyLeadWorkflow } from '../../leads/workflow';
+import { presentLead } from '../../leads/present';
+
+export { presentLead };
 import { normalizeEmail, normalizePhone, recordLeadChange, rescoreLead, setStage } from '../../leads/service';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
@@ -104,7 +107,7 @@ export function leadRoutes(deps: AppDeps): Router {
       await rescoreLead(tx, lead);
       await recordLeadChange(tx, lead, { type: 'updated', description: `Updated ${changed.join(', ') || 'nothing'}`, actorId: principal.id, data: { fields: changed } });
     });
-    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principal.id);
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principal.id, event: 'lead.updated' });
     ctx.state.audit = { action: 'leads.update', resource: 'leads', resourceId: lead.id };
     ctx.body = presentLead(lead);
   };
@@ -119,7 +122,7 @@ export function leadRoutes(deps: AppDeps): Router {
       await tx.nativeDelete(CustomerSchema, { id: lead.id });
     });
     // The workflow sees the lead gone and ends.
-    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principalOf(ctx).id);
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principalOf(ctx).id });
     ctx.status = 204;
   });
 
@@ -133,6 +136,7 @@ export function leadRoutes(deps: AppDeps): Router {
       lead.assignedAgentId = agent.id;
       await recordLeadChange(tx, lead, { type: 'assigned', description: `Assigned to ${agent.name}`, actorId: principalOf(ctx).id, data: { agent_id: agent.id } });
     });
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principalOf(ctx).id, event: 'lead.updated' });
     ctx.state.audit = { action: 'leads.assign', resource: 'leads', resourceId: lead.id };
     ctx.body = presentLead(lead);
   });
@@ -146,7 +150,7 @@ export function leadRoutes(deps: AppDeps): Router {
       lead.stageSetManuallyAt = new Date();
       await recordLeadChange(tx, lead, { type: 'stage_changed', description: `Stage ${from} → ${body.stage}`, actorId: principalOf(ctx).id, event: 'lead.stage_changed', data: { from, to: body.stage, manual: true } });
     });
-    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'manual_edit', principalOf(ctx).id);
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principalOf(ctx).id, event: 'lead.stage_changed' });
     ctx.state.audit = { action: 'leads.stage', resource: 'leads', resourceId: lead.id };
     ctx.body = presentLead(lead);
   });
@@ -191,7 +195,7 @@ export async function createLead(deps: AppDeps, ctx: ParameterizedContext, body:
     await recordLeadChange(tx, created, { type: 'created', description: 'Lead created', actorId: principal.id, event: 'lead.created', data: { source: created.source } });
     return created;
   }).then(async (lead) => {
-    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, 'created', principal.id);
+    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'created', actorId: principal.id, event: 'lead.created' });
     return lead;
   });
 }
@@ -238,28 +242,3 @@ export function leadFieldsFrom(body: Partial<Pick<z.infer<typeof LeadUpdateSchem
   }
   return out;
 }
-
-export const presentLead = (l: Customer) => ({
-  id: l.id,
-  name: l.name ?? null,
-  phone: l.phone ?? null,
-  email: l.email ?? null,
-  tags: l.tags,
-  status: l.status,
-  lead_score: l.leadScore,
-  qualification: l.qualification,
-  pipeline_stage: l.pipelineStage,
-  assigned_agent_id: l.assignedAgentId ?? null,
-  source: l.source,
-  location: l.location ?? null,
-  budget: l.budget ?? null,
-  property_type: l.propertyType ?? null,
-  timeline: l.timeline ?? null,
-  project_type: l.projectType ?? null,
-  requirements_summary: l.requirementsSummary ?? null,
-  follow_up_status: l.followUpStatus,
-  notes: l.notes ?? null,
-  last_activity_at: l.lastActivityAt ?? null,
-  created_at: l.createdAt,
-  updated_at: l.updatedAt,
-});

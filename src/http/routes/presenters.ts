@@ -1,4 +1,4 @@
-import type { ApiKey, AuditLog, Tenant, TenantConfig, User } from '../../db/entities';
+import type { ApiKey, AuditLog, Tenant, TenantConfig, User, WebhookDelivery, WebhookSubscription } from '../../db/entities';
 
 /** Response shapes, snake_case as the seeds document them. */
 export const presentUser = (u: User) => ({
@@ -53,4 +53,28 @@ export const presentAudit = (a: AuditLog) => ({
   request_id: a.requestId,
   ip: a.ip ?? null,
   created_at: a.createdAt,
+});
+
+/** Never the secret: it is shown once, in the create response. */
+export const presentWebhook = (w: WebhookSubscription) => ({
+  id: w.id,
+  broker_id: w.tenantId,
+  url: w.url,
+  events: w.events,
+  is_active: w.isActive,
+  created_by: w.createdBy ?? null,
+  created_at: w.createdAt,
+});
+
+export const presentWebhookDelivery = (d: WebhookDelivery) => ({
+  id: d.id,
+  subscription_id: d.subscriptionId,
+  event: d.event,
+  payload: d.payload,
+  status: d.status,
+  attempts: d.attempts,
+  last_status_code: d.lastStatusCode ?? null,
+  last_error: d.lastError ?? null,
+  created_at: d.createdAt,
+  delivered_at: d.deliveredAt ?? null,
 });

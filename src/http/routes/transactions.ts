@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CustomerSchema, DealHistorySchema, DealSchema, TRANSACTION_STATUSES, TRANSACTION_TRANSITIONS, type Deal, type TransactionStatus } from '../../db/entities';
 import { AppError, NotFoundError, ValidationError } from '../../errors';
 import { recordLeadChange, setStage } from '../../leads/service';
+import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
@@ -40,7 +41,7 @@ const presentDeal = (d: Deal) => {
 };
 
 /** Seed 002's transactions: offers move through a checked lifecycle, every move in the history. */
-export function transactionRoutes(_deps: AppDeps): Router {
+export function transactionRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/api/v1/transactions' });
   router.use(requireRole('SUPERADMIN', 'ADMIN', 'AGENT'));
 
@@ -100,6 +101,7 @@ export function transactionRoutes(_deps: AppDeps): Router {
       if (body.status === 'closed') setStage(client, 'ganado');
       await recordLeadChange(tx, client, { type: 'transaction', description: `Transaction ${from} → ${body.status}`, actorId: principal.id, event: body.status === 'closed' ? 'lead.stage_changed' : 'lead.updated', data: { transaction_id: deal.id, from, to: body.status } });
     });
+    if (body.status === 'closed') await notifyLeadWorkflow(deps, deal.tenantId, deal.customerId, { kind: 'manual_edit', actorId: principal.id, event: 'lead.stage_changed' });
     ctx.state.audit = { action: 'transactions.status', resource: 'transactions', resourceId: deal.id };
     ctx.body = presentDeal(deal);
   });
