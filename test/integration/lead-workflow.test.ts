@@ -9,7 +9,7 @@ import { maybeCaptureHistory } from '../support/histories';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 import { verifyWebhookSignature } from '../../src/webhooks/signature';
 
-const STALE_MS = 1500;
+const STALE_MS = 3000;
 
 describe('leadQualification workflow', () => {
   let ctx: TestContext;
@@ -67,7 +67,7 @@ describe('leadQualification workflow', () => {
   it('leaves a lead alone while people keep working on it, and a won lead is never marked lost', async () => {
     const lead = (await api().post('/api/v1/leads').set(bearer(t.admin.token)).send({ phone: phone(), name: 'Busy' })).body;
     for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, STALE_MS / 2));
+      await new Promise((r) => setTimeout(r, STALE_MS / 3));
       await api().put(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).send({ notes: `call ${i}` }).expect(200);
     }
     await api().put(`/api/v1/leads/${lead.id}/pipeline`).set(bearer(t.admin.token)).send({ stage: 'ganado' }).expect(200);
@@ -103,8 +103,14 @@ describe('leadQualification workflow', () => {
         const signature = String(r.headers['x-webhook-signature']);
         expect(verifyWebhookSignature({ secret: sub.body.secret, timestamp: String(r.headers['x-webhook-timestamp']), body: r.body, signature })).toBe(true);
       }
-      const log = await api().get(`/api/v1/webhooks/${sub.body.id}/deliveries`).set(bearer(t.admin.token));
-      expect(log.body.data.filter((d: { status: string }) => d.status === 'delivered')).toHaveLength(2);
+      // The receiver answers before the workflow records the outcome: wait for the log to catch up.
+      const delivered = async () => (await api().get(`/api/v1/webhooks/${sub.body.id}/deliveries`).set(bearer(t.admin.token))).body.data.filter((d: { status: string }) => d.status === 'delivered');
+      let log = await delivered();
+      while (log.length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        log = await delivered();
+      }
+      expect(log).toHaveLength(2);
       await api().delete(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).expect(204);
       await handleFor(lead.id).result();
       await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-with-webhooks');
