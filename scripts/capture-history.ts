@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') throw new Error(`${workflowId} is still running; capture it once it has finished`);
     const history = await handle.fetchHistory();
-    const name = fileName ?? `${description.type}-${workflowId.replace(/[^\w.-]+/g, '_')}`;
+    // Named after the workflow's file (kebab-case), so each workflow's fixtures are easy to find.
+    const kebabType = description.type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const name = fileName ?? `${kebabType}-${workflowId.replace(/[^\w.-]+/g, '_')}`;
     const file = path.join(HISTORIES_DIR, `${name.replace(/\.json$/, '')}.json`);
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
     fs.writeFileSync(file, historyToJSON(history));

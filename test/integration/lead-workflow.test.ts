@@ -61,7 +61,7 @@ describe('leadQualification workflow', () => {
     expect(activities.filter((a) => a.type === 'stage_changed' && a.data.to === 'perdido')).toHaveLength(1);
     const events = await ctx.orm.em.fork().getConnection().execute<Array<{ type: string }>>("select type from events where payload->>'lead_id' = ? order by id", [lead.id]);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['lead.created', 'lead.updated', 'lead.stage_changed']));
-    await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-quiet-then-lost');
+    await maybeCaptureHistory(handleFor(lead.id), 'lead-qualification-quiet-then-lost');
   });
 
   it('leaves a lead alone while people keep working on it, and a won lead is never marked lost', async () => {
@@ -74,7 +74,7 @@ describe('leadQualification workflow', () => {
     const final = (await handleFor(lead.id).result()) as LeadQualificationState;
     expect(final).toMatchObject({ followUpsScheduled: 0, lost: false, stage: 'ganado' });
     expect((await api().get(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token))).body.status).toBe('converted');
-    await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-busy-then-won');
+    await maybeCaptureHistory(handleFor(lead.id), 'lead-qualification-busy-then-won');
   });
 
   it('sends each lead change to the subscribed webhooks, signed, through the workflow', async () => {
@@ -113,7 +113,7 @@ describe('leadQualification workflow', () => {
       expect(log).toHaveLength(2);
       await api().delete(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).expect(204);
       await handleFor(lead.id).result();
-      await maybeCaptureHistory(handleFor(lead.id), 'leadQualification-with-webhooks');
+      await maybeCaptureHistory(handleFor(lead.id), 'lead-qualification-with-webhooks');
     } finally {
       receiver.close();
     }

@@ -115,7 +115,7 @@ describe('outbound webhooks', () => {
       expect(receiver.requests).toHaveLength(3);
       expect((await deliveryRow(delivery!.id)).attempts).toBe(3);
 
-      await maybeCaptureHistory(handle, 'webhookDelivery-retried');
+      await maybeCaptureHistory(handle, 'webhook-delivery-retried');
     });
 
     it('fails a delivery at once when the receiver refuses it with a 4xx', async () => {
@@ -130,7 +130,7 @@ describe('outbound webhooks', () => {
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0]!.signatureValid).toBe(true);
       expect(await deliveryRow(delivery!.id)).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 400, lastError: 'Receiver answered HTTP 400', deliveredAt: null });
-      await maybeCaptureHistory(handle, 'webhookDelivery-refused');
+      await maybeCaptureHistory(handle, 'webhook-delivery-refused');
     });
 
     it('keeps retrying 429, and gives up after the last attempt', async () => {
