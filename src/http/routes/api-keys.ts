@@ -2,8 +2,8 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { randomSecret, sha256 } from '../../auth/secrets';
 import { API_KEY_SCOPES, ApiKeySchema, TenantSchema } from '../../db/entities';
-import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
 import { presentApiKey } from './presenters';
@@ -29,7 +29,7 @@ export function apiKeyRoutes(_deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = ApiKeyCreateSchema.parse(ctx.request.body);
     const tenantId = targetTenant(ctx, body.broker_id);
-    if (!(await requestEm().findOne(TenantSchema, { id: tenantId }))) throw new NotFoundError('Broker not found');
+    await findOr404(TenantSchema, tenantId, 'Broker');
     const principal = principalOf(ctx);
     const secret = randomSecret('ck_');
     const key = requestEm().create(ApiKeySchema, {
@@ -48,9 +48,7 @@ export function apiKeyRoutes(_deps: AppDeps): Router {
   });
 
   router.delete('/:id', async (ctx) => {
-    const parsed = Uuid.safeParse(ctx.params.id);
-    const key = parsed.success ? await requestEm().findOne(ApiKeySchema, { id: parsed.data }) : null;
-    if (!key) throw new NotFoundError('API key not found');
+    const key = await findOr404(ApiKeySchema, ctx.params.id, 'API key');
     ctx.state.audit = { action: 'api_keys.revoke', resource: 'api_keys', resourceId: key.id, tenantId: key.tenantId };
     key.revokedAt ??= new Date();
     await requestEm().flush();

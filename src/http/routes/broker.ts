@@ -6,6 +6,7 @@ import { configSnapshot } from '../../tenants/create';
 import { AuthSessionSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema } from '../../db/entities';
 import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { ForbiddenError, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Email, Name, Paging, Password, Uuid } from '../schemas';
 import { presentConfig, presentUser } from './presenters';
@@ -50,7 +51,7 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
   router.post('/users', async (ctx) => {
     const body = BrokerUserCreateSchema.parse(ctx.request.body);
     const tenantId = targetTenant(ctx, body.broker_id);
-    await requireTenant(tenantId);
+    await findOr404(TenantSchema, tenantId, 'Broker');
     const user = await deps.auth.createUser(requestEm(), { tenantId, email: body.email, password: body.password, name: body.name, role: body.role });
     ctx.state.audit = { action: 'users.create', resource: 'users', resourceId: user.id, tenantId };
     ctx.status = 201;
@@ -125,22 +126,13 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
 }
 
 async function findUser(id: string | undefined) {
-  const parsed = Uuid.safeParse(id);
-  // The tenant filter makes another tenant's user indistinguishable from a missing one.
-  const user = parsed.success ? await requestEm().findOne(UserSchema, { id: parsed.data }) : null;
-  if (!user || user.role === 'SUPERADMIN') throw new NotFoundError('User not found');
-  return user;
+  return findOr404(UserSchema, id, 'User', { role: { $ne: 'SUPERADMIN' } });
 }
 
 async function findConfig(tenantId: string) {
   const config = await requestEm().findOne(TenantConfigSchema, { tenantId });
   if (!config) throw new NotFoundError('Broker not found');
   return config;
-}
-
-async function requireTenant(tenantId: string) {
-  const tenant = await requestEm().findOne(TenantSchema, { id: tenantId });
-  if (!tenant) throw new NotFoundError('Broker not found');
 }
 
 /** An admin may not lock themself out (deactivate or demote their own account). */

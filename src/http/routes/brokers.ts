@@ -2,10 +2,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { createTenant } from '../../tenants/create';
 import { AuthSessionSchema, TenantSchema, UserSchema } from '../../db/entities';
-import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
-import { Name, Paging, Uuid } from '../schemas';
+import { Name, Paging } from '../schemas';
 import { presentTenant } from './presenters';
 
 export const BrokerCreateSchema = z.strictObject({ name: Name });
@@ -61,9 +61,4 @@ export function brokerRoutes(_deps: AppDeps): Router {
   return router;
 }
 
-async function findTenant(id: string | undefined) {
-  const parsed = Uuid.safeParse(id);
-  const tenant = parsed.success ? await requestEm().findOne(TenantSchema, { id: parsed.data }) : null;
-  if (!tenant) throw new NotFoundError('Broker not found');
-  return tenant;
-}
+const findTenant = (id: string | undefined) => findOr404(TenantSchema, id, 'Broker');

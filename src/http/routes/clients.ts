@@ -3,10 +3,11 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import { LEAD_STATUSES } from '../../contracts';
 import { CustomerSchema, UserSchema, type Customer } from '../../db/entities';
-import { NotFoundError, ValidationError } from '../../errors';
+import { ValidationError } from '../../errors';
 import { recordLeadChange } from '../../leads/service';
 import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Uuid } from '../schemas';
 import { LeadCreateSchema, leadFieldsFrom, presentLead, searchTerms, visibility, createLead } from './leads';
@@ -57,9 +58,7 @@ export function clientRoutes(deps: AppDeps): Router {
 
   router.patch('/:id', async (ctx) => {
     const body = ClientPatchSchema.parse(ctx.request.body);
-    const id = Uuid.safeParse(ctx.params.id);
-    const client = id.success ? await requestEm().findOne(CustomerSchema, { id: id.data, ...visibility(ctx) }) : null;
-    if (!client) throw new NotFoundError('Client not found');
+    const client = await findOr404(CustomerSchema, ctx.params.id, 'Client', visibility(ctx));
     const principal = principalOf(ctx);
     if (body.assigned_agent_id !== undefined && principal.role === 'AGENT') throw new ValidationError('Only an ADMIN reassigns clients', [{ path: 'assigned_agent_id', message: 'not allowed' }]);
     if (body.assigned_agent_id) {

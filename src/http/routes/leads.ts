@@ -5,7 +5,7 @@ import { koaBody } from 'koa-body';
 import { z } from 'zod';
 import { LEAD_STATUSES, PIPELINE_STAGES } from '../../contracts';
 import { CustomerSchema, LeadActivitySchema, UserSchema, type Customer } from '../../db/entities';
-import { AppError, NotFoundError, ValidationError } from '../../errors';
+import { AppError, ValidationError } from '../../errors';
 import { importLeadsCsv } from '../../leads/import';
 import { notifyLeadWorkflow } from '../../leads/workflow';
 import { presentLead } from '../../leads/present';
@@ -13,6 +13,7 @@ import { presentLead } from '../../leads/present';
 export { presentLead };
 import { normalizeEmail, normalizePhone, recordLeadChange, rescoreLead, setStage } from '../../leads/service';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
 
@@ -206,12 +207,7 @@ export function visibility(ctx: ParameterizedContext): { assignedAgentId?: strin
   return principal.kind === 'user' && principal.role === 'AGENT' ? { assignedAgentId: principal.id } : {};
 }
 
-async function findLead(ctx: ParameterizedContext): Promise<Customer> {
-  const id = Uuid.safeParse(ctx.params.id);
-  const lead = id.success ? await requestEm().findOne(CustomerSchema, { id: id.data, ...visibility(ctx) }) : null;
-  if (!lead) throw new NotFoundError('Lead not found');
-  return lead;
-}
+const findLead = (ctx: ParameterizedContext): Promise<Customer> => findOr404(CustomerSchema, ctx.params.id, 'Lead', visibility(ctx));
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 

@@ -2,10 +2,11 @@ import Router from '@koa/router';
 import type { FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import { CustomerSchema, DealHistorySchema, DealSchema, TRANSACTION_STATUSES, TRANSACTION_TRANSITIONS, type Deal, type TransactionStatus } from '../../db/entities';
-import { AppError, NotFoundError, ValidationError } from '../../errors';
+import { AppError, ValidationError } from '../../errors';
 import { recordLeadChange, setStage } from '../../leads/service';
 import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
 
@@ -109,9 +110,4 @@ export function transactionRoutes(deps: AppDeps): Router {
   return router;
 }
 
-async function findDeal(id: string | undefined): Promise<Deal> {
-  const parsed = Uuid.safeParse(id);
-  const deal = parsed.success ? await requestEm().findOne(DealSchema, { id: parsed.data }) : null;
-  if (!deal) throw new NotFoundError('Transaction not found');
-  return deal;
-}
+const findDeal = (id: string | undefined): Promise<Deal> => findOr404(DealSchema, id, 'Transaction');

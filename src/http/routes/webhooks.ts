@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import { LEGACY_WEBHOOK_EVENTS, WEBHOOK_EVENTS, type WebhookEvent } from '../../contracts/webhooks';
 import { WebhookDeliverySchema, WebhookSubscriptionSchema, type WebhookSubscription } from '../../db/entities';
-import { NotFoundError } from '../../errors';
 import { generateWebhookSecret } from '../../webhooks/signature';
 import { webhookUrlProblem } from '../../webhooks/url';
 import type { AppDeps } from '../deps';
+import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
 import { presentWebhook, presentWebhookDelivery } from './presenters';
@@ -60,12 +60,7 @@ async function createSubscription(ctx: ParameterizedContext, input: { url: strin
   return { subscription, secret };
 }
 
-async function findSubscription(id: string): Promise<WebhookSubscription> {
-  const parsed = Uuid.safeParse(id);
-  const subscription = parsed.success ? await requestEm().findOne(WebhookSubscriptionSchema, { id: parsed.data }) : null;
-  if (!subscription) throw new NotFoundError('Webhook not found');
-  return subscription;
-}
+const findSubscription = (id: string): Promise<WebhookSubscription> => findOr404(WebhookSubscriptionSchema, id, 'Webhook');
 
 /**
  * Outbound webhook subscriptions of a broker and their delivery log. The signing secret is
