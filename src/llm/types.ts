@@ -27,6 +27,12 @@ export interface CollectedInfo {
   features?: string;
 }
 
+/** The facts each flow collects, in the order the assistant asks for them. */
+export const FLOW_FACTS = {
+  real_estate: ['name', 'phone', 'email', 'location', 'budget', 'property_type', 'size', 'timeline'],
+  project: ['name', 'email', 'phone', 'project_type', 'features', 'budget', 'timeline'],
+} as const satisfies Record<AssistantProfile['flow'], ReadonlyArray<keyof CollectedInfo>>;
+
 export const CONVERSATION_STEPS = ['greeting', 'profiling', 'financial_qualification', 'scheduling', 'follow_up', 'handoff', 'requirement_gathering'] as const;
 export type ConversationStep = (typeof CONVERSATION_STEPS)[number];
 
@@ -47,7 +53,7 @@ export interface ReplyRequest {
   message: string;
   passages: RetrievedPassage[];
   listings: RetrievedListing[];
-  /** What is known before this message (after this message's extraction has been merged). */
+  /** Everything known about the customer, including what this message added (extraction merged). */
   collected: CollectedInfo;
   step: ConversationStep;
   language: Language;
