@@ -44,6 +44,15 @@ const ConfigSchema = z.object({
 
   ELASTICSEARCH_URL: url(/^https?$/).default('http://127.0.0.1:9200'),
   ELASTICSEARCH_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+
+  /** Language model: Anthropic's Messages API when a key is set, the offline rule-based provider otherwise. */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: url(/^https?$/).optional(),
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  // A call must end before the chat activity's 60 s start-to-close timeout, or Temporal abandons it mid-stream.
+  LLM_TIMEOUT_MS: positiveInt.max(59_000, 'must stay below the chat activity timeout of 60000').default(30_000),
+  LLM_MAX_TOKENS: positiveInt.max(128_000).default(1024),
+  OFFLINE_LLM_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
