@@ -105,7 +105,7 @@ const NAME_STOP = new Set(
 );
 /** Capitalised words that follow "soy", "I'm" or "this is" without being a name. */
 const NOT_NAMES = new Set(
-  'de del la el los las un una muy nuevo nueva cliente interesado interesada dueno duena propietario propietaria corredor corredora from a an the looking interested not just still also here ready moving relocating trying currently sure fine good happy glad new calling writing in at on with so very back sorry available free planning thinking going searching wondering hoping selling buying renting retired married single ok okay yes no si hola hi hello thanks gracias english spanish ingles espanol'.split(
+  'de del la el los las un una muy nuevo nueva cliente interesado interesada dueno duena propietario propietaria corredor corredora from a an the looking interested not just still also here ready moving relocating trying currently sure fine good happy glad new calling writing in at on with so very back sorry available free planning thinking going searching wondering hoping selling buying renting retired married single ok okay yes no si hola hi hello thanks gracias english spanish ingles espanol ingeniero ingeniera abogado abogada medico medica doctor doctora arquitecto arquitecta profesor profesora estudiante empresario empresaria inversionista investor engineer lawyer teacher student'.split(
     ' ',
   ),
 );
@@ -197,8 +197,10 @@ const MONTHS_EN = 'january february march april may june july august september o
 const DAYS = 'lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday friday saturday sunday';
 /** Capitalised words after "en"/"in" that are not places. */
 const NOT_PLACES = new Set(
-  `${MONTHS_ES} ${MONTHS_EN} ${DAYS} uf usd clp us eur english spanish ingles espanol whatsapp email correo telefono instagram facebook google internet linea online i`.split(' '),
+  `${MONTHS_ES} ${MONTHS_EN} ${DAYS} uf usd clp us eur english spanish ingles espanol whatsapp email correo telefono instagram facebook google internet linea online i departamento depto casa oficina local terreno bodega parcela proyecto edificio apartment house condo office building project`.split(' '),
 );
+/** Where the customer lives or works now is not where they want to buy. */
+const NOT_WANTED_PLACE_BEFORE = /(?:\b(?:live|lives|living|work|works|working|from)|(?<!\p{L})(?:vivo|vivimos|trabajo|trabajamos))\s+$/iu;
 
 // Keywords match either case; place names must be capitalised, so no `i` flag here.
 const LOCATION_PATTERNS: Array<{ pattern: RegExp; value: (m: RegExpMatchArray) => string }> = [
@@ -228,6 +230,7 @@ function extractLocation(message: string): string | undefined {
     for (const m of message.matchAll(pattern)) {
       const place = m[m.length - 1]!;
       if (NOT_PLACES.has(fold(place.split(/\s+/)[0]!))) continue;
+      if (NOT_WANTED_PLACE_BEFORE.test(message.slice(Math.max(0, m.index! - 20), m.index))) continue;
       return collapse(value(m));
     }
   }
@@ -256,6 +259,8 @@ const RANGE = new RegExp(
 const MONEY_MARKER = new RegExp(String.raw`(?:${CURRENCY_BEFORE})|(?:\d\s?(?:${MAGNITUDE})(?!\p{L}))|(?:${CURRENCY_AFTER})(?!\p{L})`, 'u');
 /** Words that make a bare number a budget when they come shortly before it. */
 const BUDGET_CUE = /(?:presupuesto|budget|pagar|pago|pay|afford|precio|price|valor|arriendo|rent|gastar|spend|invertir|invest|cr[eé]dito|loan|hipotecario|mortgage)[^.!?\d]{0,20}$/iu;
+/** A price asked about or an income is not the customer's budget. */
+const NOT_BUDGET_BEFORE = /(?:cuesta|cuestan|vale|valen|precio\s+(?:es|de)|el\s+precio|the\s+price(?:\s+is)?|price\s+is|costs?|is\s+priced\s+at|earn|earns|make|makes|gano|ganamos|sueldo|salario|salary|income|ingresos?)[^.!?\d]{0,12}$/iu;
 /** Units after a number that make it something other than money. */
 const NOT_MONEY_AFTER = /^\s*(?:m2|m²|mts|mt2|metros|sq|sf|ft|pies|square|dormitorios?|dorms?|habitaci|piezas?|bedrooms?|beds?|baños?|banos?|bathrooms?|baths?|meses|mes\b|months?|años?|anos?|years?|días|dias|days?|semanas?|weeks?|hijos?|kids?|children|personas?|people|%|hrs?|horas?|hours?|pisos?|floors?|estacionamientos?|parking|departamentos?|deptos?|casas?|apartments?|houses?|units?|unidades|oficinas?|offices?|locales)/iu;
 
@@ -265,6 +270,7 @@ function overlaps(span: Span, spans: Span[]): boolean {
 
 function isAmount(text: string, match: string, start: number, end: number, phones: Span[]): boolean {
   if (overlaps({ start, end }, phones)) return false;
+  if (NOT_BUDGET_BEFORE.test(text.slice(Math.max(0, start - 40), start))) return false;
   if (NOT_MONEY_AFTER.test(text.slice(end))) return false;
   return MONEY_MARKER.test(match) || BUDGET_CUE.test(text.slice(Math.max(0, start - 40), start));
 }
@@ -285,6 +291,7 @@ function extractBudget(message: string, phones: Span[]): string | undefined {
     const hasPeriod = Boolean(m.groups!.period);
     if (overlaps({ start: coreStart, end }, phones)) continue;
     if (NOT_MONEY_AFTER.test(message.slice(end))) continue;
+    if (NOT_BUDGET_BEFORE.test(message.slice(Math.max(0, start - 40), start))) continue;
     if (!hasPeriod && !MONEY_MARKER.test(core) && !BUDGET_CUE.test(message.slice(Math.max(0, coreStart - 40), coreStart))) continue;
     return collapse(trimPunctuation(m[0]));
   }

@@ -23,6 +23,8 @@ describe('extractFacts (real-estate flow)', () => {
     ['Una bodega, presupuesto 3000', { property_type: 'warehouse', budget: '3000' }],
     ['Mi presupuesto máximo es 8.500 UF y lo necesito para marzo', { budget: '8.500 UF', timeline: 'para marzo' }],
     ['Estoy buscando algo para el próximo año', { timeline: 'el próximo año' }],
+    ['Quiero algo por menos de 900.000 pesos', { budget: 'menos de 900.000 pesos' }],
+    ['Estoy interesado en el Departamento luminoso en Las Condes', { property_type: 'apartment', location: 'Las Condes' }],
   ];
   const english: Case[] = [
     ["Hi, I'm John Smith, looking for a 3 bedroom house in downtown Austin", { name: 'John Smith', property_type: 'house', size: '3 bedrooms', location: 'downtown Austin' }],
@@ -33,6 +35,7 @@ describe('extractFacts (real-estate flow)', () => {
     ["I'm interested in a condo near Central Park, moving next month", { property_type: 'condo', location: 'Central Park', timeline: 'next month' }],
     ['Can you send it to jane.doe@mail.com? My budget is $1.2M', { email: 'jane.doe@mail.com', budget: '$1.2M' }],
     ['We are relocating this year, something with 2 beds and 1 bath', { timeline: 'this year', size: '2 bedrooms, 1 bathroom' }],
+    ['I live in NYC but want to buy in Miami Beach', { location: 'Miami Beach' }],
   ];
   /** Phrases that look like facts and are not. */
   const negatives: Case[] = [
@@ -46,6 +49,11 @@ describe('extractFacts (real-estate flow)', () => {
     ['Can I visit your office tomorrow?', {}],
     ['I have 2 kids and a dog', {}],
     ['In English please', {}],
+    ['Soy Ingeniero', {}],
+    // A listing's price asked about, or an income, is not the customer's budget.
+    ['El depto de 2 dormitorios cuesta 150 millones?', { property_type: 'apartment', size: '2 bedrooms' }],
+    ['Is the price $350,000 negotiable?', {}],
+    ['I earn 80k a year', {}],
   ];
 
   it.each(spanish)('reads %j', (message, expected) => {
