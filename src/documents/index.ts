@@ -1,0 +1,22 @@
+/**
+ * Reading uploaded documents, with no I/O: ingestion activities call this, and nothing here touches
+ * the database, the search index or Temporal.
+ */
+export {
+  LISTING_FIELDS,
+  LISTING_STATUSES,
+  LISTING_TYPES,
+  ListingRecordSchema,
+  listingFieldFor,
+  listingText,
+  normalizeListing,
+  normalizeListingObject,
+  parseAmount,
+  type FieldError,
+  type JsonValue,
+  type ListingField,
+  type ListingRecord,
+  type ListingStatus,
+  type ListingType,
+  type NormalizeResult,
+} from './listings';
