@@ -2,6 +2,7 @@
  * Reading uploaded documents, with no I/O: ingestion activities call this, and nothing here touches
  * the database, the search index or Temporal.
  */
+export { chunkText, type ChunkOptions } from './chunk';
 export {
   LISTING_FIELDS,
   LISTING_STATUSES,
