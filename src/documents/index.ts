@@ -3,6 +3,8 @@
  * the database, the search index or Temporal.
  */
 export { chunkText, type ChunkOptions } from './chunk';
+export { DOCUMENT_TYPES, detectFileType, safeFilename, type DetectErrorCode, type DetectResult, type DocumentType, type SafeFilenameResult } from './detect';
+export { DocumentError, type DocumentErrorCode } from './errors';
 export {
   LISTING_FIELDS,
   LISTING_STATUSES,
