@@ -1,6 +1,7 @@
 /**
- * Reading uploaded documents, with no I/O: ingestion activities call this, and nothing here touches
- * the database, the search index or Temporal.
+ * Reading uploaded documents, with no I/O: detect what a file is, parse it into listing records or
+ * text, and chunk text for the index. Ingestion activities call this; nothing here touches the
+ * database, the search index or Temporal.
  */
 export { chunkText, type ChunkOptions } from './chunk';
 export { DOCUMENT_TYPES, detectFileType, safeFilename, type DetectErrorCode, type DetectResult, type DocumentType, type SafeFilenameResult } from './detect';
@@ -23,3 +24,4 @@ export {
   type ListingType,
   type NormalizeResult,
 } from './listings';
+export { parseDocument, parseJsonDocument, parseListingsCsv, type ListingsDocument, type ParsedDocument, type ParseOptions, type RowError, type TextDocument } from './parse';
