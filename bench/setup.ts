@@ -18,7 +18,7 @@ export async function benchEnvironment(): Promise<{ config: Config; orm: Orm }> 
     await client.end();
   }
   url.pathname = `/${name}`;
-  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString() });
+  const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), ELASTICSEARCH_INDEX_PREFIX: `${base.ELASTICSEARCH_INDEX_PREFIX}_bench` });
   const orm = await initOrm(config);
   await migrateUp(orm);
   return { config, orm };

@@ -29,6 +29,28 @@ const ConfigSchema = z.object({
   /** A lead quiet this long gets a follow-up scheduled; quiet as long again, it is marked lost. */
   LEAD_STALE_AFTER_MS: positiveInt.default(72 * 3600 * 1000),
 
+  /** Largest single file accepted by the document upload, in bytes. */
+  UPLOAD_MAX_FILE_BYTES: positiveInt.default(50 * 1024 * 1024),
+  /** Uploads up to this size are answered when processed; larger ones get 202 and progress events. */
+  INGEST_SYNC_MAX_BYTES: positiveInt.default(1024 * 1024),
+  /** How long a request waits for a small upload or a knowledge-base write to be indexed. */
+  INGEST_SYNC_WAIT_MS: positiveInt.default(15_000),
+  /** Rows upserted and indexed per batch (one heartbeat each). */
+  INGEST_BATCH_SIZE: positiveInt.default(500),
+
+  /** A chat session with no message for this long is closed; the next message reopens it. */
+  CHAT_IDLE_TIMEOUT_MS: positiveInt.default(30 * 60 * 1000),
+  /** Turns a session's workflow run handles before continuing as new (Temporal may suggest sooner). */
+  CHAT_MAX_TURNS_PER_RUN: positiveInt.default(500),
+
+  /** `local`: the built-in deterministic embedder; `http`: an OpenAI-compatible /v1/embeddings endpoint. */
+  EMBEDDINGS_PROVIDER: z.enum(['local', 'http']).default('local'),
+  EMBEDDINGS_URL: url(/^https?$/).optional(),
+  EMBEDDINGS_API_KEY: z.string().optional(),
+  EMBEDDINGS_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  EMBEDDINGS_DIMENSIONS: positiveInt.max(4096).default(384),
+  EMBEDDINGS_TIMEOUT_MS: positiveInt.default(20_000),
+
   DATABASE_URL: url(/^postgres(ql)?$/).default('postgres://crm:crm@127.0.0.1:5433/crm'),
   DATABASE_POOL_MAX: positiveInt.default(10),
 
@@ -44,6 +66,11 @@ const ConfigSchema = z.object({
 
   ELASTICSEARCH_URL: url(/^https?$/).default('http://127.0.0.1:9200'),
   ELASTICSEARCH_REQUEST_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Index and alias names start with this, so several environments can share one cluster. */
+  ELASTICSEARCH_INDEX_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, - and _')
+    .default('crm'),
 
   /** Language model: Anthropic's Messages API when a key is set, the offline rule-based provider otherwise. */
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
@@ -79,6 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.data.NODE_ENV === 'production' && parsed.data.JWT_SECRET === DEV_JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: must be set in production (the default is public)']);
+  }
+  if (parsed.data.EMBEDDINGS_PROVIDER === 'http' && !parsed.data.EMBEDDINGS_URL) {
+    throw new ConfigError(['EMBEDDINGS_URL: required when EMBEDDINGS_PROVIDER=http']);
   }
   return Object.freeze(parsed.data);
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from './http/app';
-import { topicAccess } from './ws/access';
+import { chatStreamTopics, topicAccess } from './ws/access';
 import { WebSocketHub, type TopicAccess } from './ws/hub';
 
 export interface RunningServer {
@@ -19,7 +19,7 @@ export async function startServer(deps: AppDeps, options: { host: string; port: 
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.requestTimeout = 120_000;
-  const hub = new WebSocketHub(deps.events, deps.logger, options.access ?? topicAccess(deps), { heartbeatMs: options.wsHeartbeatMs });
+  const hub = new WebSocketHub(deps.events, deps.logger, options.access ?? topicAccess(deps), { heartbeatMs: options.wsHeartbeatMs }, '/ws', chatStreamTopics(deps.orm));
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

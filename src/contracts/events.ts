@@ -6,6 +6,8 @@ export const topics = {
   system: 'system',
   tenant: (tenantId: string) => `tenant:${tenantId}`,
   session: (sessionId: string) => `session:${sessionId}`,
+  /** A chat session's live events; under its tenant so access follows the tenant's. */
+  chatSession: (tenantId: string, sessionId: string) => `tenant:${tenantId}:session:${sessionId}`,
   probe: (probeId: string) => `probe:${probeId}`,
 } as const;
 

@@ -8,3 +8,6 @@ export * from './leads';
 export * from './lead-qualification';
 export * from './search-attributes';
 export * from './webhooks';
+export * from './chat';
+export * from './documents';
+export * from './retrieval';

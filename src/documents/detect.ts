@@ -3,8 +3,9 @@ import { DocumentError, type DocumentErrorCode } from './errors';
 import { parseJsonText } from './json';
 import { decodeUtf8, isBlank } from './text';
 
-export const DOCUMENT_TYPES = ['csv', 'json', 'txt', 'pdf', 'docx'] as const;
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+import { DOCUMENT_TYPES, type DocumentType } from '../contracts/documents';
+
+export { DOCUMENT_TYPES, type DocumentType };
 
 /** The codes detectFileType and safeFilename can answer with. */
 export type DetectErrorCode = Extract<DocumentErrorCode, 'invalid_filename' | 'empty_file' | 'unsupported_type' | 'type_mismatch' | 'invalid_encoding' | 'invalid_json' | 'corrupt_file'>;

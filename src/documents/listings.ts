@@ -1,9 +1,8 @@
 import { z } from 'zod';
 
-export const LISTING_STATUSES = ['available', 'under_offer', 'sold', 'rented', 'off_market'] as const;
-export const LISTING_TYPES = ['sale', 'rent'] as const;
-export type ListingStatus = (typeof LISTING_STATUSES)[number];
-export type ListingType = (typeof LISTING_TYPES)[number];
+import { LISTING_TYPES, PROPERTY_STATUSES as LISTING_STATUSES, type ListingType, type PropertyStatus as ListingStatus } from '../contracts/documents';
+
+export { LISTING_STATUSES, LISTING_TYPES, type ListingStatus, type ListingType };
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 const JsonValueSchema: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValueSchema), z.record(z.string(), JsonValueSchema)]));

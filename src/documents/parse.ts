@@ -8,12 +8,9 @@ import { LISTING_FIELDS, NUMERIC_FIELDS, mapHeaders, normalizeListing, normalize
 import { decodeUtf8, isBlank } from './text';
 
 
-/** A rejected row: `row` is the CSV line the record starts on (the header is line 1), or the 1-based position in a JSON array. */
-export interface RowError {
-  row: number;
-  field?: string;
-  message: string;
-}
+import type { RowError } from '../contracts/documents';
+
+export type { RowError };
 
 export interface ListingsDocument {
   kind: 'listings';

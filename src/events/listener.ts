@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Client, type Notification } from 'pg';
+import { TOKENS_CHANNEL } from '../contracts/chat';
 import { EVENTS_CHANNEL, type CrmEvent } from '../contracts/events';
 import type { Logger } from '../logger';
 
@@ -28,6 +29,13 @@ const SEEN_CAPACITY = 20_000;
  * order: ids are taken before commit). After a lost connection it reconnects and replays recent
  * rows it has not delivered, so subscribers see no gaps and no duplicates.
  */
+/** A piece of a streamed reply: `offset` counts characters already sent by the same attempt. */
+export interface TokenChunk {
+  attempt: number;
+  offset: number;
+  text: string;
+}
+
 export class EventListener {
   private client: Client | null = null;
   private readonly emitter = new EventEmitter();
@@ -75,6 +83,23 @@ export class EventListener {
     return () => this.emitter.off('event', handler);
   }
 
+  /** Streamed reply text for one turn (`<session>:<message id>`), as the activity produces it. */
+  subscribeTokens(key: string, handler: (chunk: TokenChunk) => void): () => void {
+    const name = `tokens:${key}`;
+    this.emitter.on(name, handler);
+    return () => this.emitter.off(name, handler);
+  }
+
+  private onToken(payload: string | undefined): void {
+    if (!payload) return;
+    try {
+      const chunk = JSON.parse(payload) as { k: string; a: number; o: number; t: string };
+      this.emitter.emit(`tokens:${chunk.k}`, { attempt: chunk.a, offset: chunk.o, text: chunk.t } satisfies TokenChunk);
+    } catch {
+      this.logger.warn('ignoring a malformed token notification');
+    }
+  }
+
   /** Stored events on the given topics after `sinceId`, oldest first: a reconnecting client's catch-up. */
   async history(topics: string[], sinceId: number, limit = HISTORY_LIMIT): Promise<CrmEvent[]> {
     const client = this.client;
@@ -89,11 +114,16 @@ export class EventListener {
     client.on('end', () => this.onLost(client, new Error('connection ended')));
     await client.connect();
     await client.query(`listen ${EVENTS_CHANNEL}`);
+    await client.query(`listen ${TOKENS_CHANNEL}`);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;
     }
-    client.on('notification', (n) => this.enqueue(() => this.onNotification(client, n)));
+    client.on('notification', (n) => {
+      // Streamed tokens are not stored and need no ordering against events: hand them straight on.
+      if (n.channel === TOKENS_CHANNEL) this.onToken(n.payload);
+      else this.enqueue(() => this.onNotification(client, n));
+    });
     this.client = client;
     if (this.everConnected) this.enqueue(() => this.catchUp(client));
     this.everConnected = true;

@@ -22,12 +22,17 @@ import { pipelineRoutes } from './routes/pipeline';
 import { transactionRoutes } from './routes/transactions';
 import { healthRoutes } from './routes/health';
 import { legacyWebhookRoutes, webhookRoutes } from './routes/webhooks';
+import { documentRoutes, searchRoutes } from './routes/documents';
+import { adminKnowledgeRoutes, kbRoutes } from './routes/knowledge';
+import { propertyRoutes } from './routes/properties';
+import { seed000DocumentRoutes } from './routes/seed000';
+import { chatRoutes } from './routes/chat';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps), documentRoutes(deps), searchRoutes(deps), kbRoutes(deps), adminKnowledgeRoutes(deps), propertyRoutes(deps), seed000DocumentRoutes(deps), chatRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */

@@ -21,7 +21,7 @@ export function topicAccess(deps: { orm: MikroORM; auth: AuthService }): TopicAc
         if (PUBLIC_TOPIC.test(topic)) return true;
         if (!principal) return false;
         if (principal.role === 'SUPERADMIN') return true;
-        return topic === `tenant:${principal.tenantId}`;
+        return topic === `tenant:${principal.tenantId}` || topic.startsWith(`tenant:${principal.tenantId}:`);
       },
       // The same check as at the handshake: logout, deactivation, revocation and expiry all end it.
       stillValid: principal ? () => identifyUpgrade(deps, request).then(Boolean) : undefined,
@@ -37,4 +37,16 @@ async function identifyUpgrade(deps: { orm: MikroORM; auth: AuthService }, reque
   const em = deps.orm.em.fork();
   em.setFilterParams(TENANT_FILTER, { tenantId: ALL_TENANTS });
   return typeof apiKey === 'string' ? deps.auth.authenticateApiKey(em, apiKey) : deps.auth.authenticateBearer(em, token!);
+}
+
+const CHAT_STREAM_PATH = /^\/api\/v1\/chat\/stream\/([0-9a-f-]{36})$/i;
+
+/** `/api/v1/chat/stream/{session_id}` follows that session's events (access checked as usual). */
+export function chatStreamTopics(orm: MikroORM): (pathname: string) => Promise<string[] | null> {
+  return async (pathname) => {
+    const m = CHAT_STREAM_PATH.exec(pathname);
+    if (!m) return null;
+    const rows = await orm.em.fork().getConnection().execute<Array<{ tenant_id: string }>>('select tenant_id from chat_sessions where id = ?', [m[1]!.toLowerCase()]);
+    return rows[0] ? [`tenant:${rows[0].tenant_id}:session:${m[1]!.toLowerCase()}`] : null;
+  };
 }

@@ -60,6 +60,7 @@ export class WebSocketHub {
     private readonly access: TopicAccess,
     options: { heartbeatMs?: number } = {},
     readonly path = '/ws',
+    private readonly aliases?: (pathname: string) => Promise<string[] | null>,
   ) {
     this.unsubscribe = events.subscribe((event) => this.dispatch(event));
     this.heartbeat = setInterval(() => void this.sweep(), options.heartbeatMs ?? HEARTBEAT_MS);
@@ -74,7 +75,7 @@ export class WebSocketHub {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (url.pathname !== this.path) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        void this.upgradeAlias(url, request, socket, head);
         return;
       }
       const query = ConnectQuerySchema.safeParse(Object.fromEntries(url.searchParams));
@@ -92,6 +93,28 @@ export class WebSocketHub {
         },
       );
     });
+  }
+
+  /**
+   * Paths that stand for fixed topics (seed 002's `/api/v1/chat/stream/{session_id}`): the
+   * resolver names the topics, access is checked as for `/ws`.
+   */
+  private async upgradeAlias(url: URL, request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const topics = this.aliases ? await this.aliases(url.pathname).catch(() => null) : null;
+    if (!topics) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.access(request).then(
+      (access) => {
+        if (!topics.every((t) => access.mayFollow(t))) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, access, topics));
+      },
+      () => socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+    );
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,7 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
     auth: new AuthService(config),
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-      const worker = await createWorker({ config, connection, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, orm, es });
+      const worker = await createWorker({ config, connection, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, orm, es, temporal, logger });
       workers.push({ worker, running: worker.run(), connection });
       return worker;
     },

@@ -2,7 +2,7 @@
  * Runs in every jest worker before the tests: point the code at the test database and the bundle
  * built once by global-setup.
  */
-import { testDatabaseUrl, WORKFLOW_BUNDLE_FILE } from './paths';
+import { testDatabaseUrl, testIndexPrefix, WORKFLOW_BUNDLE_FILE } from './paths';
 import { loadDotEnv } from '../../src/env';
 
 loadDotEnv();
@@ -10,3 +10,4 @@ process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL ??= 'silent';
 process.env.DATABASE_URL = testDatabaseUrl();
 process.env.WORKFLOW_BUNDLE_PATH = WORKFLOW_BUNDLE_FILE;
+process.env.ELASTICSEARCH_INDEX_PREFIX = testIndexPrefix();

@@ -6,7 +6,7 @@ import { loadDotEnv } from '../../src/env';
 import { loadConfig } from '../../src/config';
 import { initOrm, migrateUp } from '../../src/db/orm';
 import { buildWorkflowBundle } from '../../worker/bundle';
-import { testDatabaseUrl, WORKFLOW_BUNDLE_FILE } from './paths';
+import { testDatabaseUrl, testIndexPrefix, WORKFLOW_BUNDLE_FILE } from './paths';
 
 const HOW_TO_START = 'Start the local stack with `npm run stack -- up` (npm test does this first), or point DATABASE_URL, TEMPORAL_ADDRESS and ELASTICSEARCH_URL at running services.';
 
@@ -45,6 +45,13 @@ export default async function globalSetup(): Promise<void> {
   await must('Elasticsearch', config.ELASTICSEARCH_URL, async () => {
     const res = await fetch(new URL('/_cluster/health', config.ELASTICSEARCH_URL), { signal: AbortSignal.timeout(3000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    // The indices derive from the database just recreated: start them empty too.
+    const listed = await fetch(new URL(`/_cat/indices/${testIndexPrefix()}-*?format=json&h=index&expand_wildcards=all`, config.ELASTICSEARCH_URL));
+    const names = ((await listed.json()) as Array<{ index: string }>).map((i) => i.index);
+    if (names.length > 0) {
+      const drop = await fetch(new URL(`/${names.join(',')}`, config.ELASTICSEARCH_URL), { method: 'DELETE' });
+      if (!drop.ok) throw new Error(`deleting old test indices: HTTP ${drop.status} ${await drop.text()}`);
+    }
   });
 
   const orm = await initOrm({ ...config, DATABASE_URL: testUrl.toString() });

@@ -12,3 +12,9 @@ export function testDatabaseUrl(): string {
   if (!name.endsWith('_test')) url.pathname = `/${name}_test`;
   return url.toString();
 }
+
+/** Search indices follow the test database, so concurrent runners on other databases never collide. */
+export function testIndexPrefix(): string {
+  const name = decodeURIComponent(new URL(testDatabaseUrl()).pathname.slice(1));
+  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+}

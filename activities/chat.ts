@@ -1,0 +1,331 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { topics } from '../src/contracts/events';
+import type { ChatChannel, ChatReply, ConversationState, GeneratedReply, SessionStatus, TurnContext } from '../src/contracts/chat';
+import { TOKENS_CHANNEL } from '../src/contracts/chat';
+import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, TenantConfigSchema, type ChatSession, type Customer } from '../src/db/entities';
+import { TENANT_FILTER } from '../src/db/orm';
+import type { Config } from '../src/config';
+import { publishEvent } from '../src/events/bus';
+import { recordLeadChange, rescoreLead, normalizePhone, normalizeEmail } from '../src/leads/service';
+import { notifyLeadWorkflow } from '../src/leads/workflow';
+import { FLOW_FACTS, LlmError, type CollectedInfo, type LlmProvider } from '../src/llm';
+import type { Logger } from '../src/logger';
+import type { RetrievalResult, RetrieveInput } from '../src/contracts/retrieval';
+import type { TemporalDeps } from '../src/temporal/client';
+
+export interface ChatDeps {
+  orm: MikroORM;
+  config: Config;
+  llm: LlmProvider;
+  retrieve: (input: RetrieveInput) => Promise<RetrievalResult>;
+  temporal?: TemporalDeps;
+  logger: Logger;
+}
+
+interface TurnBase {
+  tenantId: string;
+  sessionId: string;
+  leadId: string;
+  messageId: string;
+  channel: ChatChannel;
+}
+
+/** Earlier turns given to the model. */
+const HISTORY_TURNS = 12;
+/** Streamed text is sent in small bursts rather than one NOTIFY per token. */
+const TOKEN_FLUSH_MS = 25;
+
+/** Customer fields a fact fills, when the customer states it. */
+type Flow = 'real_estate' | 'project';
+
+const LEAD_FIELDS: Partial<Record<keyof CollectedInfo, string>> = {
+  name: 'name',
+  phone: 'phone',
+  email: 'email',
+  location: 'location',
+  budget: 'budget',
+  property_type: 'propertyType',
+  timeline: 'timeline',
+  project_type: 'projectType',
+  features: 'requirementsSummary',
+};
+
+/** The conversation step the facts known so far put the session in. */
+export function nextStep(flow: 'real_estate' | 'project', collected: CollectedInfo, previous: string, handoff: boolean, firstTurn: boolean): string {
+  if (handoff) return 'handoff';
+  const missing = FLOW_FACTS[flow].filter((f) => !collected[f]);
+  if (firstTurn && Object.keys(collected).length === 0) return 'greeting';
+  if (flow === 'project') return missing.length > 0 ? 'requirement_gathering' : previous === 'scheduling' || previous === 'follow_up' ? 'follow_up' : 'scheduling';
+  if (missing.some((f) => f !== 'budget' && f !== 'timeline')) return 'profiling';
+  if (missing.includes('budget')) return 'financial_qualification';
+  if (missing.length > 0) return 'scheduling';
+  return previous === 'scheduling' || previous === 'follow_up' ? 'follow_up' : 'scheduling';
+}
+
+/** The chat turn's side effects: each is idempotent on the client's message id. */
+export function createChatActivities(deps: ChatDeps) {
+  const scoped = (tenantId: string) => {
+    const em = deps.orm.em.fork();
+    em.setFilterParams(TENANT_FILTER, { tenantId });
+    return em;
+  };
+  const loadSession = async (em: EntityManager, sessionId: string): Promise<ChatSession> => {
+    const session = await em.findOne(ChatSessionSchema, { id: sessionId });
+    if (!session) throw ApplicationFailure.nonRetryable(`session ${sessionId} does not exist`, 'session_not_found');
+    return session;
+  };
+  const asLlmFailure = (err: unknown): never => {
+    if (err instanceof LlmError && !err.retryable) throw ApplicationFailure.nonRetryable(err.message, `llm_${err.code}`);
+    throw err;
+  };
+
+  return {
+    /**
+     * Stores the customer's message, then gathers what the reply needs: earlier turns, facts the
+     * message adds (merged into the lead), retrieved passages and listings, the next step.
+     */
+    async beginTurn(input: TurnBase & { text: string; humanHasIt: boolean }): Promise<TurnContext> {
+      const em = scoped(input.tenantId);
+      const session = await loadSession(em, input.sessionId);
+      const inserted = await em.getConnection().execute<Array<{ id: string }>>(
+        `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, created_at)
+         values (?, ?, ?, 'in', 'customer', ?, ?, ?, now())
+         on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
+         returning id`,
+        [input.tenantId, input.sessionId, input.leadId, input.text, input.messageId, input.channel],
+      );
+      const inboundId = Number(inserted[0]!.id);
+      await publishEvent(em, {
+        topic: topics.chatSession(input.tenantId, input.sessionId),
+        tenantId: input.tenantId,
+        type: 'chat.message',
+        payload: { session_id: input.sessionId, lead_id: input.leadId, message_id: inboundId, direction: 'in', sender_type: 'customer', content: input.text },
+        idempotencyKey: `chat-in:${input.sessionId}:${input.messageId}`,
+      });
+      const earlier = await em.find(ChatMessageSchema, { sessionId: input.sessionId, id: { $lt: inboundId } }, { orderBy: { id: 'desc' }, limit: HISTORY_TURNS * 2 });
+      const history = earlier.reverse().map((m) => ({ role: m.direction === 'in' ? ('user' as const) : ('assistant' as const), content: m.content }));
+      const collectedBefore = session.conversationState.collected_info as CollectedInfo;
+
+      if (input.humanHasIt) {
+        await publishEvent(em, { topic: topics.tenant(input.tenantId), tenantId: input.tenantId, type: 'chat.handoff_message', payload: { session_id: input.sessionId, lead_id: input.leadId, message_id: inboundId, content: input.text }, idempotencyKey: `chat-handoff-msg:${input.sessionId}:${input.messageId}` });
+        return { inboundId, history, collected: { ...session.conversationState.collected_info }, step: 'handoff', language: 'es', missing: [], wantsHuman: false, passages: [], listings: [], humanHasIt: true };
+      }
+      await publishEvent(em, { topic: topics.chatSession(input.tenantId, input.sessionId), tenantId: input.tenantId, type: 'chat.typing', payload: { session_id: input.sessionId, typing: true }, idempotencyKey: `chat-typing:${input.sessionId}:${input.messageId}` });
+
+      const [extracted, retrieved] = await Promise.all([
+        deps.llm.extract({ message: input.text, history, collected: collectedBefore, flow: session.flow as Flow }).catch(asLlmFailure),
+        deps.retrieve({ tenantId: input.tenantId, query: input.text, k: 4 }),
+      ]);
+      const collected: CollectedInfo = { ...collectedBefore };
+      for (const [k, v] of Object.entries(extracted.info) as Array<[keyof CollectedInfo, string | undefined]>) if (v) collected[k] = v;
+      const wantsHuman = extracted.wantsHuman;
+      const step = nextStep(session.flow as Flow, collected, session.conversationState.current_step, wantsHuman, history.length === 0);
+      const missing = FLOW_FACTS[session.flow as Flow].filter((f) => !collected[f]);
+      return {
+        inboundId,
+        history,
+        collected: collected as Record<string, string>,
+        step,
+        language: extracted.language,
+        missing,
+        wantsHuman,
+        passages: retrieved.passages,
+        listings: retrieved.listings,
+        humanHasIt: false,
+      };
+    },
+
+    /**
+     * Calls the model with the tenant's persona and the turn's context, streaming text through
+     * Postgres NOTIFY to whichever API process holds the client's connection.
+     */
+    async generateReply(input: TurnBase & { text: string; context: TurnContext }): Promise<GeneratedReply> {
+      const em = scoped(input.tenantId);
+      const config = await em.findOne(TenantConfigSchema, { tenantId: input.tenantId });
+      const session = await loadSession(em, input.sessionId);
+      const { attempt } = Context.current().info;
+      const key = `${input.sessionId}:${input.messageId}`;
+      const conn = em.getConnection();
+      let pending = '';
+      let offset = 0;
+      let lastFlush = Date.now();
+      const flush = async () => {
+        if (!pending) return;
+        const text = pending;
+        pending = '';
+        await conn.execute(`select pg_notify(?, ?)`, [TOKENS_CHANNEL, JSON.stringify({ k: key, a: attempt, o: offset, t: text })]);
+        offset += text.length;
+        lastFlush = Date.now();
+      };
+      const started = Date.now();
+      const result = await deps.llm
+        .reply(
+          {
+            profile: {
+              assistantName: config?.assistantName ?? 'Sofía',
+              persona: config?.persona ?? 'A helpful real-estate assistant.',
+              tone: config?.tone ?? 'friendly-professional',
+              promptSections: (config?.promptSections ?? {}) as unknown as Record<string, string>,
+              flow: session.flow as Flow,
+            },
+            history: input.context.history,
+            message: input.text,
+            passages: input.context.passages,
+            listings: input.context.listings,
+            collected: input.context.collected as CollectedInfo,
+            step: input.context.step as never,
+            language: input.context.language,
+            missing: input.context.missing as Array<keyof CollectedInfo>,
+          },
+          async (delta) => {
+            pending += delta;
+            if (Date.now() - lastFlush >= TOKEN_FLUSH_MS) await flush();
+          },
+          Context.current().cancellationSignal,
+        )
+        .catch(asLlmFailure);
+      await flush();
+      return { text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUsd: result.costUsd, latencyMs: Date.now() - started };
+    },
+
+    /**
+     * Stores the reply once, saves the conversation state, fills the lead's fields from the
+     * collected facts and rescores it, then tells live listeners.
+     */
+    async completeTurn(input: TurnBase & { context: TurnContext; generated: GeneratedReply | null; sessionStatus: SessionStatus }): Promise<ChatReply> {
+      const em = scoped(input.tenantId);
+      const { context, generated } = input;
+      const state: ConversationState = { current_step: context.step, collected_info: context.collected };
+      const sources = { passages: context.passages.map((p) => p.id), listings: context.listings.map((l) => l.id) };
+      const outcome = await em.transactional(async (tx) => {
+        const session = await loadSession(tx, input.sessionId);
+        const lead = await tx.findOne(CustomerSchema, { id: input.leadId });
+        if (!lead) throw ApplicationFailure.nonRetryable(`lead ${input.leadId} does not exist`, 'lead_not_found');
+        let replyId: number | null = null;
+        if (generated) {
+          const rows = await tx.getConnection().execute<Array<{ id: string; inserted: boolean }>>(
+            `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, reply_to_id, channel, sources, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
+             values (?, ?, ?, 'out', 'assistant', ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, now())
+             on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
+             returning id, (xmax = 0) as inserted`,
+            [
+              input.tenantId, input.sessionId, input.leadId, generated.text, input.messageId, context.inboundId, input.channel, JSON.stringify(sources),
+              generated.provider, generated.model, generated.usage.inputTokens, generated.usage.outputTokens, generated.usage.cacheReadTokens,
+              generated.usage.cacheWriteTokens, generated.costUsd, generated.latencyMs,
+            ],
+          );
+          replyId = Number(rows[0]!.id);
+        }
+        const firstTime = await tx.getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from lead_activities where customer_id = ? and data->>'message_id' = ?`, [lead.id, `${input.sessionId}:${input.messageId}`]);
+        if (firstTime[0]!.n === 0) {
+          session.conversationState = state;
+          session.messageCount += generated ? 2 : 1;
+          session.lastMessageAt = new Date();
+          if (input.sessionStatus === 'handoff' && session.status === 'active') {
+            session.status = 'handoff';
+            session.handoffReason = 'customer asked for a person';
+          }
+          const changed = await fillLead(tx, lead, context.collected as CollectedInfo, deps.config.DEFAULT_PHONE_REGION);
+          await recordLeadChange(tx, lead, {
+            type: 'chat_message',
+            description: changed.length ? `Chat message; learned ${changed.join(', ')}` : 'Chat message',
+            data: { message_id: `${input.sessionId}:${input.messageId}`, session_id: input.sessionId, learned: changed },
+            event: 'lead.updated',
+          });
+          await rescoreLead(tx, lead);
+        }
+        await tx.flush();
+        return { lead, replyId, session };
+      });
+      const reply: ChatReply = {
+        messageId: input.messageId,
+        reply: generated?.text ?? null,
+        replyMessageId: outcome.replyId,
+        leadId: input.leadId,
+        leadScore: Number(outcome.lead.leadScore),
+        leadStatus: outcome.lead.status,
+        sessionStatus: outcome.session.status,
+        conversationState: state,
+        sources,
+      };
+      if (generated) {
+        await publishEvent(em, {
+          topic: topics.chatSession(input.tenantId, input.sessionId),
+          tenantId: input.tenantId,
+          type: 'chat.message',
+          payload: { session_id: input.sessionId, lead_id: input.leadId, message_id: outcome.replyId, direction: 'out', sender_type: 'assistant', content: generated.text, sources },
+          idempotencyKey: `chat-out:${input.sessionId}:${input.messageId}`,
+        });
+      }
+      await publishEvent(em, {
+        topic: topics.chatSession(input.tenantId, input.sessionId),
+        tenantId: input.tenantId,
+        type: 'chat.state',
+        payload: { session_id: input.sessionId, lead_id: input.leadId, status: outcome.session.status, conversation_state: state, lead_score: reply.leadScore, lead_status: reply.leadStatus, typing: false },
+        idempotencyKey: `chat-state:${input.sessionId}:${input.messageId}`,
+      });
+      if (deps.temporal) await notifyLeadWorkflow({ temporal: deps.temporal, config: deps.config, logger: deps.logger }, input.tenantId, input.leadId, { kind: 'message' });
+      return reply;
+    },
+
+    /** A person's reply in a handed-off session: stored once and sent to the session's listeners. */
+    async recordAgentReply(input: { tenantId: string; sessionId: string; leadId: string; agentId: string; text: string; messageId: string }): Promise<number> {
+      const em = scoped(input.tenantId);
+      const rows = await em.getConnection().execute<Array<{ id: string }>>(
+        `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, actor_id, created_at)
+         values (?, ?, ?, 'out', 'agent', ?, ?, ?, now())
+         on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
+         returning id`,
+        [input.tenantId, input.sessionId, input.leadId, input.text, input.messageId, input.agentId],
+      );
+      const id = Number(rows[0]!.id);
+      await em.nativeUpdate(ChatSessionSchema, { id: input.sessionId }, { lastMessageAt: new Date() });
+      await publishEvent(em, {
+        topic: topics.chatSession(input.tenantId, input.sessionId),
+        tenantId: input.tenantId,
+        type: 'chat.message',
+        payload: { session_id: input.sessionId, lead_id: input.leadId, message_id: id, direction: 'out', sender_type: 'agent', content: input.text, agent_id: input.agentId },
+        idempotencyKey: `chat-agent:${input.sessionId}:${input.messageId}`,
+      });
+      return id;
+    },
+
+    /** Records a lifecycle change (handoff, release, resolve, idle close) and announces it. */
+    async setSessionStatus(input: { tenantId: string; sessionId: string; status: SessionStatus; actorId: string | null; reason?: string }): Promise<void> {
+      const em = scoped(input.tenantId);
+      const changes: Partial<ChatSession> = { status: input.status };
+      if (input.status === 'handoff') Object.assign(changes, { handoffReason: input.reason ?? null, assignedAgentId: input.actorId });
+      if (input.status === 'active') Object.assign(changes, { handoffReason: null });
+      if (input.status === 'resolved') changes.resolvedAt = new Date();
+      const n = await em.nativeUpdate(ChatSessionSchema, { id: input.sessionId }, changes);
+      if (n === 0) return;
+      const { workflowExecution: run, activityId } = Context.current().info;
+      await publishEvent(em, {
+        topic: topics.chatSession(input.tenantId, input.sessionId),
+        tenantId: input.tenantId,
+        type: 'chat.status',
+        payload: { session_id: input.sessionId, status: input.status, actor_id: input.actorId, reason: input.reason ?? null },
+        idempotencyKey: `${run?.workflowId}:${run?.runId}:${activityId}`,
+      });
+    },
+  };
+}
+
+/** Copies collected facts to the lead's own fields; returns the fields that changed. */
+async function fillLead(em: EntityManager, lead: Customer, collected: CollectedInfo, region: string): Promise<string[]> {
+  const changed: string[] = [];
+  for (const [fact, field] of Object.entries(LEAD_FIELDS) as Array<[keyof CollectedInfo, string]>) {
+    let value: string | undefined = collected[fact];
+    if (!value) continue;
+    if (fact === 'phone') value = normalizePhone(value, region) ?? undefined;
+    if (fact === 'email' && value) value = normalizeEmail(value);
+    if (!value || (lead as Record<string, unknown>)[field] === value) continue;
+    // A phone or email another customer of the tenant already has stays in the conversation only.
+    if ((fact === 'phone' || fact === 'email') && (await em.count(CustomerSchema, { [field]: value, id: { $ne: lead.id } }))) continue;
+    (lead as Record<string, unknown>)[field] = value.slice(0, fact === 'features' ? 4000 : 200);
+    changed.push(fact);
+  }
+  return changed;
+}

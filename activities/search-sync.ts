@@ -1,0 +1,83 @@
+import { Context } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { TENANT_FILTER } from '../src/db/orm';
+import type { Embedder } from '../src/embeddings/types';
+import { indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
+import type { SearchClient } from '../src/search/client';
+import { aliasName, createIndex, swapAlias, type SearchKind } from '../src/search/indices';
+
+export interface SearchSyncDeps {
+  orm: MikroORM;
+  es: SearchClient;
+  embedder: Embedder;
+  indexPrefix: string;
+  batchSize: number;
+}
+
+interface RebuildProgress {
+  index: string;
+  startedAt: string;
+  after: string | null;
+  count: number;
+}
+
+/** The searchSync workflow's steps: build a fresh index from Postgres, then move the alias. */
+export function createSearchSyncActivities(deps: SearchSyncDeps) {
+  const scoped = (tenantId: string) => {
+    const em = deps.orm.em.fork();
+    em.setFilterParams(TENANT_FILTER, { tenantId });
+    return em;
+  };
+  const copy = async (tenantId: string, kind: SearchKind, index: string, where: Record<string, unknown>, state: { after: string | null; count: number }, onBatch?: () => void) => {
+    const em = scoped(tenantId);
+    for (;;) {
+      em.clear();
+      if (kind === 'properties') {
+        const rows = await nextProperties(em, where, state.after, deps.batchSize);
+        if (rows.length === 0) return;
+        state.count += await indexProperties(deps.es, deps.embedder, index, rows);
+        state.after = rows.at(-1)!.id;
+      } else {
+        const rows = await nextChunks(em, where, state.after, deps.batchSize);
+        if (rows.length === 0) return;
+        state.count += await indexChunks(deps.es, deps.embedder, index, rows);
+        state.after = rows.at(-1)!.id;
+      }
+      onBatch?.();
+    }
+  };
+
+  return {
+    /**
+     * Copies every row of one kind into a new index built with the current embedder and mappings,
+     * heartbeating its position so a retry continues the same index.
+     */
+    async rebuildSearchIndex(input: { tenantId: string; kind: SearchKind }): Promise<{ index: string; count: number; startedAt: string; tookMs: number }> {
+      const ctx = Context.current();
+      const started = Date.now();
+      const resumed = ctx.info.heartbeatDetails as RebuildProgress | undefined;
+      const alias = aliasName(deps.indexPrefix, input.kind, input.tenantId);
+      const state: RebuildProgress = resumed ?? { index: `${alias}-${Date.now().toString(36)}`, startedAt: new Date().toISOString(), after: null, count: 0 };
+      if (!(await deps.es.indices.exists({ index: state.index }))) await createIndex(deps.es, state.index, input.kind, deps.embedder);
+      await copy(input.tenantId, input.kind, state.index, {}, state, () => ctx.heartbeat({ ...state }));
+      await deps.es.indices.refresh({ index: state.index });
+      return { index: state.index, count: state.count, startedAt: state.startedAt, tookMs: Date.now() - started };
+    },
+
+    /**
+     * Points the alias at the rebuilt index (dropping the old one in the same step), then indexes
+     * what changed in Postgres while the copy ran, which the copy may have passed already.
+     */
+    async swapSearchAlias(input: { tenantId: string; kind: SearchKind; index: string; since?: string }): Promise<{ caughtUp: number }> {
+      const alias = aliasName(deps.indexPrefix, input.kind, input.tenantId);
+      await swapAlias(deps.es, alias, input.index);
+      if (!input.since) return { caughtUp: 0 };
+      const since = new Date(input.since);
+      const state = { after: null as string | null, count: 0 };
+      const where = input.kind === 'properties' ? { updatedAt: { $gte: since } } : { createdAt: { $gte: since } };
+      await copy(input.tenantId, input.kind, alias, where, state);
+      if (state.count > 0) await deps.es.indices.refresh({ index: alias });
+      return { caughtUp: state.count };
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError, type WorkflowUpdateHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import sanitizeHtml from 'sanitize-html';
+import { z } from 'zod';
+import { chatWorkflowId, MESSAGE_MAX_CHARS, sendMessageUpdate, type ChatChannel, type ChatReply, type ChatSessionInput } from '../contracts/chat';
+import { ChatSessionSchema, CustomerSchema, type ChatSession, type Customer } from '../db/entities';
+import { AppError, NotFoundError, ServiceUnavailableError } from '../errors';
+import type { AppDeps } from '../http/deps';
+import { recordLeadChange, rescoreLead } from '../leads/service';
+
+
+/**
+ * Message text as stored: tags and their script/style contents removed, entities decoded to the
+ * characters they stand for, so what is kept is the plain text a customer typed. Clients still
+ * escape it when rendering, as with any user text.
+ */
+export function sanitizeMessage(raw: string): string {
+  const text = sanitizeHtml(raw, { allowedTags: [], allowedAttributes: {}, disallowedTagsMode: 'discard', nonTextTags: ['script', 'style', 'textarea', 'noscript', 'iframe', 'title'] });
+  return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim();
+}
+
+/** The message field of every chat endpoint: seed 001's limit, and never empty once cleaned. */
+export const MessageText = z
+  .string()
+  .max(MESSAGE_MAX_CHARS, `at most ${MESSAGE_MAX_CHARS} characters`)
+  .transform(sanitizeMessage)
+  .refine((t) => t.length > 0, 'must not be empty');
+
+export const ClientMessageId = z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
+
+export interface TurnTarget {
+  session: ChatSession;
+  lead: Customer;
+}
+
+/**
+ * The session and lead a message belongs to: given ids must exist in the tenant (else 404);
+ * omitted ones are created, as seed 001's chat does for an unknown customer.
+ */
+export async function resolveTurnTarget(
+  em: EntityManager,
+  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string } },
+): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
+  let session: ChatSession | null = null;
+  if (input.sessionId) {
+    session = await em.findOne(ChatSessionSchema, { id: input.sessionId });
+    if (!session) throw new NotFoundError('Session not found');
+  } else if (input.externalSessionId) {
+    session = await em.findOne(ChatSessionSchema, { externalId: input.externalSessionId });
+  }
+  let lead: Customer | null = null;
+  let createdLead = false;
+  const leadId = input.leadId ?? session?.leadId;
+  if (leadId) {
+    lead = await em.findOne(CustomerSchema, { id: leadId });
+    if (!lead) throw new NotFoundError('Lead not found');
+    if (session && session.leadId !== lead.id) throw new AppError(409, 'conflict', 'The session belongs to another lead');
+  } else {
+    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: {}, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
+    if (lead.email && (await em.count(CustomerSchema, { email: lead.email }))) {
+      lead = (await em.findOne(CustomerSchema, { email: lead.email }))!;
+    } else {
+      createdLead = true;
+    }
+  }
+  let createdSession = false;
+  if (!session) {
+    const id = randomUUID();
+    session = em.create(ChatSessionSchema, {
+      id,
+      tenantId: input.tenantId,
+      leadId: lead.id,
+      externalId: input.externalSessionId ?? null,
+      channel: input.channel,
+      flow: input.flow ?? 'real_estate',
+      workflowId: chatWorkflowId(input.tenantId, id),
+      conversationState: { current_step: 'greeting', collected_info: {} },
+    });
+    createdSession = true;
+  }
+  await em.transactional(async (tx) => {
+    tx.persist(lead!);
+    tx.persist(session!);
+    if (createdLead) {
+      await tx.flush();
+      await rescoreLead(tx, lead!);
+      await recordLeadChange(tx, lead!, { type: 'created', description: 'Lead created by a chat conversation', event: 'lead.created', data: { session_id: session!.id } });
+    }
+  });
+  return { session, lead, createdLead, createdSession };
+}
+
+const workflowInput = (deps: AppDeps, target: TurnTarget): ChatSessionInput => ({
+  tenantId: target.session.tenantId,
+  sessionId: target.session.id,
+  leadId: target.lead.id,
+  channel: target.session.channel,
+  idleTimeoutMs: deps.config.CHAT_IDLE_TIMEOUT_MS,
+  maxTurnsPerRun: deps.config.CHAT_MAX_TURNS_PER_RUN,
+});
+
+function startOperation(deps: AppDeps, target: TurnTarget) {
+  return new WithStartWorkflowOperation('chatSession', {
+    workflowId: target.session.workflowId,
+    taskQueue: deps.temporal.taskQueue,
+    args: [workflowInput(deps, target)],
+    // A running session takes the message; a closed (idle) one starts a new run with its history.
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    searchAttributes: { CrmTenantId: [target.session.tenantId], CrmSessionId: [target.session.id], CrmLeadId: [target.lead.id], CrmChannel: [target.session.channel] },
+  });
+}
+
+/** Refuses messages to a session that is over, before anything is stored. */
+function assertOpen(session: ChatSession): void {
+  if (session.status === 'resolved') throw new AppError(409, 'session_resolved', 'This session was resolved; send the message without session_id to start a new one');
+}
+
+/**
+ * One customer message through the session's workflow (started if needed), answered with the
+ * reply. The same client message id always returns the same reply and stores nothing twice.
+ */
+export async function sendMessage(deps: AppDeps, target: TurnTarget, msg: { messageId: string; text: string; channel?: ChatChannel }): Promise<ChatReply> {
+  assertOpen(target.session);
+  try {
+    return await deps.temporal.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [msg], startWorkflowOperation: startOperation(deps, target) });
+  } catch (err) {
+    throw mapTurnError(err);
+  }
+}
+
+/** Starts a turn without waiting for the reply: seed 002's queued assistance. */
+export async function startMessage(deps: AppDeps, target: TurnTarget, msg: { messageId: string; text: string }): Promise<WorkflowUpdateHandle<ChatReply>> {
+  assertOpen(target.session);
+  try {
+    return await deps.temporal.client.workflow.startUpdateWithStart(sendMessageUpdate, { args: [msg], updateId: msg.messageId, waitForStage: 'ACCEPTED', startWorkflowOperation: startOperation(deps, target) });
+  } catch (err) {
+    throw mapTurnError(err);
+  }
+}
+
+/** Workflow failures as HTTP: a closed session is the client's to fix, the rest is ours. */
+export function mapTurnError(err: unknown): Error {
+  if (err instanceof AppError) return err;
+  let cause: unknown = err;
+  while (cause && !(cause instanceof ApplicationFailure) && typeof cause === 'object' && 'cause' in cause) cause = (cause as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === 'session_closed') return new AppError(409, 'session_resolved', 'This session is closed; send the message without session_id to start a new one');
+    if (cause.type?.startsWith('llm_')) return new AppError(502, 'llm_error', `The language model refused the request: ${cause.message}`);
+  }
+  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowExecutionAlreadyStartedError) {
+    return new AppError(409, 'conflict', 'The session could not take the message; try again');
+  }
+  return new ServiceUnavailableError('The assistant is unavailable right now; retry with the same message id');
+}
+
+/** Resolves, hands off or releases a session by signalling its workflow, or records it when none runs. */
+export async function signalSession(deps: AppDeps, session: ChatSession, signal: 'resolve' | 'handoff' | 'releaseToBot', args: Record<string, unknown>): Promise<void> {
+  const handle = deps.temporal.client.workflow.getHandle(session.workflowId);
+  try {
+    await handle.signal(signal, args);
+  } catch {
+    // No open workflow (never started, or idle-closed): the session record is the whole state.
+    const status = signal === 'resolve' ? 'resolved' : signal === 'handoff' ? 'handoff' : 'active';
+    await deps.orm.em.fork().nativeUpdate(ChatSessionSchema, { id: session.id }, { status, ...(status === 'resolved' ? { resolvedAt: new Date() } : {}) }, { filters: { tenant: { tenantId: session.tenantId } } });
+    return;
+  }
+  if (signal === 'resolve') await waitStatus(deps, session, 'resolved');
+}
+
+async function waitStatus(deps: AppDeps, session: ChatSession, status: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const row = await deps.orm.em.fork().findOne(ChatSessionSchema, { id: session.id }, { filters: { tenant: { tenantId: session.tenantId } } });
+    if (row?.status === status) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

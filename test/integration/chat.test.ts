@@ -1,0 +1,193 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { createApp } from '../../src/http/app';
+import { createTestContext, type TestContext } from '../support/context';
+import { maybeCaptureHistory } from '../support/histories';
+import { bearer, registerTenant, type Tenant } from '../support/identity';
+
+/** Parses an SSE body into its `data:` payloads. */
+const sseEvents = (text: string) =>
+  text
+    .split('\n\n')
+    .filter((block) => block.startsWith('data: '))
+    .map((block) => JSON.parse(block.slice(6)) as Record<string, unknown>);
+
+describe('chat', () => {
+  let ctx: TestContext;
+  let app: Koa;
+  let t: Tenant;
+  let other: Tenant;
+  const http = () => request(app.callback());
+  const chat = (token: string, body: Record<string, unknown>, key?: string) => {
+    const req = http().post('/api/v1/chat/test').set(bearer(token));
+    if (key) req.set('Idempotency-Key', key);
+    return req.send(body);
+  };
+  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, CHAT_MAX_TURNS_PER_RUN: 3, OFFLINE_LLM_TOKEN_DELAY_MS: 8 });
+    app = createApp(ctx);
+    await ctx.startWorker();
+    [t, other] = [await registerTenant(app), await registerTenant(app)];
+    await http()
+      .post('/api/v1/properties')
+      .set(bearer(t.admin.token))
+      .send({ unique_id: 'LC-1', title: 'Departamento 2 dormitorios en Las Condes', city: 'Las Condes', property_type: 'apartment', listing_type: 'sale', price: 5200, bedrooms: 2, description: 'Departamento luminoso con estacionamiento' })
+      .expect(201);
+  });
+  afterAll(() => ctx.close());
+
+  it('creates the lead when none is given, answers in Spanish as the tenant persona and grounds the answer in listings', async () => {
+    const res = await chat(t.admin.token, { message: 'Hola, me interesa un departamento de 2 dormitorios en Las Condes', lead_id: null, provider: 'webchat' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ lead_id: expect.any(String), lead_status: 'cold', session_id: expect.any(String) });
+    expect(res.body.response).toMatch(/Sofía/);
+    expect(res.body.response).toMatch(/Departamento 2 dormitorios en Las Condes/);
+    const [listing] = await sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'LC-1'", [t.brokerId]);
+    expect(res.body.sources.listings).toContain(listing!.id);
+    const stored = await sql<{ sources: { listings: string[] }; provider: string; output_tokens: number }>("select sources, provider, output_tokens from chat_messages where session_id = ? and direction = 'out'", [res.body.session_id]);
+    expect(stored[0]!.sources.listings).toContain(listing!.id);
+    expect(stored[0]!.provider).toBe('offline');
+    expect(stored[0]!.output_tokens).toBeGreaterThan(0);
+
+    const next = await chat(t.admin.token, { message: 'Me llamo Ana Pérez, mi teléfono es +56 9 8765 4321', lead_id: res.body.lead_id, session_id: res.body.session_id });
+    expect(next.status).toBe(200);
+    expect(next.body.conversation_state.collected_info).toMatchObject({ name: 'Ana Pérez' });
+    const [lead] = await sql<{ name: string; phone: string; lead_score: number }>('select name, phone, lead_score from customers where id = ?', [res.body.lead_id]);
+    expect(lead).toMatchObject({ name: 'Ana Pérez', phone: '+56987654321' });
+    expect(next.body.lead_score).toBeGreaterThan(res.body.lead_score);
+  });
+
+  it('replies in English to English', async () => {
+    const res = await chat(t.admin.token, { message: 'Hi, I am looking for an apartment to buy, what do you have?' });
+    expect(res.status).toBe(200);
+    expect(res.body.response).toMatch(/\b(the|you|your|I)\b/);
+  });
+
+  it('returns the same reply for a retried message id and stores it once', async () => {
+    const first = await chat(t.admin.token, { message: 'Busco casa en Ñuñoa' }, 'retry-key-1');
+    const again = await chat(t.admin.token, { message: 'Busco casa en Ñuñoa', session_id: first.body.session_id, lead_id: first.body.lead_id }, 'retry-key-1');
+    expect(again.status).toBe(200);
+    expect(again.body.response).toBe(first.body.response);
+    const rows = await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
+    expect(rows[0]!.n).toBe(2);
+  });
+
+  it.each([
+    ['an empty message', { message: '' }, 422],
+    ['a blank message', { message: '   ' }, 422],
+    ['4,001 characters', { message: 'x'.repeat(4001) }, 422],
+    ['markup only', { message: '<b></b>' }, 422],
+    ['an unknown lead', { message: 'hola', lead_id: '00000000-0000-4000-8000-000000000000' }, 404],
+    ['a malformed session id', { message: 'hola', session_id: 'not-a-uuid' }, 422],
+    ['an unknown channel', { message: 'hola', provider: 'carrier-pigeon' }, 422],
+  ])('rejects %s with %i and stores nothing', async (_label, body, status) => {
+    const before = (await sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n;
+    const res = await chat(t.admin.token, body);
+    expect(res.status).toBe(status);
+    expect(res.body.status).toBe('error');
+    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n).toBe(before);
+  });
+
+  it('stores script and markup as plain text and hides other tenants’ leads and sessions', async () => {
+    const res = await chat(t.admin.token, { message: '<script>alert(1)</script><img src=x onerror=alert(2)>Hola <b>amigos</b>' });
+    expect(res.status).toBe(200);
+    const [row] = await sql<{ content: string }>("select content from chat_messages where session_id = ? and direction = 'in'", [res.body.session_id]);
+    expect(row!.content).toBe('Hola amigos');
+    expect((await chat(other.admin.token, { message: 'hola', lead_id: res.body.lead_id })).status).toBe(404);
+    expect((await chat(other.admin.token, { message: 'hola', session_id: res.body.session_id })).status).toBe(404);
+    expect((await http().get(`/api/v1/chat/sessions/${res.body.session_id}`).set(bearer(other.admin.token))).status).toBe(404);
+  });
+
+  it('streams tokens over SSE, then a done event with the lead, score and state', async () => {
+    const res = await http().post('/api/v1/chat/stream').set(bearer(t.admin.token)).send({ message: 'Hola, busco departamento en Las Condes' }).buffer(true).parse((r, cb) => {
+      let text = '';
+      r.on('data', (d: Buffer) => (text += d.toString()));
+      r.on('end', () => cb(null, text));
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.headers['x-accel-buffering']).toBe('no');
+    const events = sseEvents(res.body as string);
+    const tokens = events.filter((e) => 'token' in e);
+    const done = events.at(-1)!;
+    expect(tokens.length).toBeGreaterThan(1);
+    expect(done).toMatchObject({ done: true, lead_id: expect.any(String), lead_score: expect.any(Number), lead_status: 'cold', conversation_state: expect.any(String) });
+    expect(tokens.map((e) => e.token).join('')).toBe(done.response);
+  });
+
+  it('streams an error event with a code for a closed session', async () => {
+    const first = await chat(t.admin.token, { message: 'hola' });
+    await http().post(`/api/v1/chat/sessions/${first.body.session_id}/resolve`).set(bearer(t.admin.token)).expect(200);
+    const res = await http().post('/api/v1/chat/test').set(bearer(t.admin.token)).send({ message: 'sigo aquí', session_id: first.body.session_id });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('session_resolved');
+    const rows = await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
+    expect(rows[0]!.n).toBe(2);
+  });
+
+  it('manages sessions: create, list with filters, transcript, resolve, delete', async () => {
+    const created = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({ channel: 'whatsapp' });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    await http().post(`/api/v1/chat/sessions/${id}/messages`).set(bearer(t.agent.token)).send({ message: 'Hola, quiero arrendar una oficina' }).expect(200);
+    const list = await http().get('/api/v1/chat/sessions').query({ channel: 'whatsapp', status: 'active', lead_id: created.body.lead_id }).set(bearer(t.agent.token));
+    expect(list.body.data.map((s: { id: string }) => s.id)).toEqual([id]);
+    const transcript = await http().get(`/api/v1/chat/sessions/${id}`).set(bearer(t.agent.token));
+    expect(transcript.body.messages.map((m: { sender_type: string }) => m.sender_type)).toEqual(['customer', 'assistant']);
+    expect((await http().get(`/api/v1/chat/${created.body.lead_id}/messages`).set(bearer(t.agent.token))).body.total).toBe(2);
+    expect((await http().delete(`/api/v1/chat/sessions/${id}`).set(bearer(t.admin.token))).status).toBe(204);
+    expect((await http().get(`/api/v1/chat/sessions/${id}`).set(bearer(t.agent.token))).status).toBe(404);
+    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [id]))[0]!.n).toBe(0);
+    const desc = await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe();
+    for (let i = 0; i < 50 && (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(['COMPLETED', 'RUNNING']).toContain(desc.status.name);
+    expect((await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name).toBe('COMPLETED');
+  });
+
+  it('hands off to a person on request, relays the agent’s reply, and goes back to the assistant when released', async () => {
+    const first = await chat(t.admin.token, { message: 'Quiero hablar con una persona, por favor' });
+    expect(first.body.session_status).toBe('handoff');
+    expect(first.body.conversation_state.current_step).toBe('handoff');
+    const sid = first.body.session_id;
+    const quiet = await chat(t.admin.token, { message: '¿Hay alguien?', session_id: sid });
+    expect(quiet.body.response).toBeNull();
+    const reply = await http().post(`/api/v1/chat/sessions/${sid}/agent-reply`).set(bearer(t.agent.token)).send({ message: 'Hola, soy Carla del equipo' });
+    expect(reply.status).toBe(202);
+    let agentRows: Array<{ content: string }> = [];
+    for (let i = 0; i < 50 && agentRows.length === 0; i++) {
+      agentRows = await sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid]);
+      if (agentRows.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(agentRows.map((r) => r.content)).toEqual(['Hola, soy Carla del equipo']);
+    await http().post(`/api/v1/chat/sessions/${sid}/release`).set(bearer(t.agent.token)).expect(202);
+    let back;
+    for (let i = 0; i < 50; i++) {
+      back = await chat(t.admin.token, { message: 'Gracias, sigo buscando casa', session_id: sid });
+      if (back.body.response) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back!.body.response).toEqual(expect.any(String));
+    const events = await sql<{ type: string }>('select distinct type from events where topic = ?', [`tenant:${t.brokerId}:session:${sid}`]);
+    expect(events.map((e) => e.type).sort()).toEqual(expect.arrayContaining(['chat.message', 'chat.state', 'chat.status']));
+  });
+
+  it('handles a session’s messages one at a time in arrival order and continues as new with its state', async () => {
+    const first = await chat(t.admin.token, { message: 'Hola, me llamo Tomás' }, 'order-0');
+    const sid = first.body.session_id;
+    const firstRun = (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`).describe()).runId;
+    for (let i = 1; i <= 4; i++) await chat(t.admin.token, { message: `Mensaje número ${i}`, session_id: sid }, `order-${i}`).expect(200);
+    const rows = await sql<{ direction: string; client_message_id: string }>('select direction, client_message_id from chat_messages where session_id = ? order by id', [sid]);
+    expect(rows.map((r) => `${r.direction}:${r.client_message_id}`)).toEqual([0, 1, 2, 3, 4].flatMap((i) => [`in:order-${i}`, `out:order-${i}`]));
+    const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
+    const desc = await handle.describe();
+    // Three turns per run in this suite: the run now serving the session is not the first.
+    expect(desc.runId).not.toBe(firstRun);
+    const last = await chat(t.admin.token, { message: 'sigo aquí', session_id: sid }, 'order-5');
+    expect(last.body.conversation_state.collected_info).toMatchObject({ name: 'Tomás' });
+    await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`, firstRun), 'chat-session-continued-as-new');
+    await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`), 'chat-session');
+  });
+});

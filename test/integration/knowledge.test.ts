@@ -1,0 +1,291 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { createApp } from '../../src/http/app';
+import { createEmbedder } from '../../src/embeddings';
+import { retrieve } from '../../src/search/retrieve';
+import { aliasName } from '../../src/search/indices';
+import { createTestContext, type TestContext } from '../support/context';
+import { bearer, registerTenant, type Tenant } from '../support/identity';
+import { LISTING_HEADER, listingsCsv } from '../support/listings';
+import { maybeCaptureHistory } from '../support/histories';
+
+const SPANISH_TXT = `Horario de atención
+
+Nuestra oficina atiende de lunes a viernes de 9:00 a 18:00 horas. Los sábados atendemos solo con cita previa.
+
+Mascotas
+
+En los departamentos del edificio Los Álamos se permiten mascotas pequeñas, con un depósito adicional de medio mes de arriendo.`;
+
+describe('knowledge and listings', () => {
+  let ctx: TestContext;
+  let app: Koa;
+  let t: Tenant;
+  let other: Tenant;
+  const http = () => request(app.callback());
+  const upload = (token: string, files: Array<[string, string | Buffer]>, path = '/api/v1/documents/upload') => {
+    let req = http().post(path).set(bearer(token));
+    for (const [name, content] of files) req = req.attach('file', Buffer.isBuffer(content) ? content : Buffer.from(content), name);
+    return req;
+  };
+  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
+  const esCount = async (tenantId: string, kind: 'properties' | 'knowledge') => {
+    const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, kind, tenantId);
+    await ctx.es.indices.refresh({ index: alias });
+    return (await ctx.es.count({ index: alias, query: { term: { tenant_id: tenantId } } })).count;
+  };
+  const searchDeps = () => ({ es: ctx.es, embedder: createEmbedder(ctx.config), prefix: ctx.config.ELASTICSEARCH_INDEX_PREFIX });
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 200_000, INGEST_BATCH_SIZE: 200 });
+    app = createApp(ctx);
+    await ctx.startWorker();
+    [t, other] = [await registerTenant(app), await registerTenant(app)];
+  });
+  afterAll(() => ctx.close());
+
+  describe('upload', () => {
+    it('turns a listings CSV into properties in Postgres and Elasticsearch, computing derived rents', async () => {
+      const csv = `${LISTING_HEADER}\nA1,1 Main St,5,501,2000,50,broker1@example.com,100000,8333.33,25000,Austin,office,Corner office\nA2,2 Main St,3,301,1000,30,,,,,Austin,office,No rents given\n`;
+      const res = await upload(t.admin.token, [['listings.csv', csv]]);
+      expect(res.status).toBe(200);
+      const [file] = res.body.processed_files;
+      expect(file).toMatchObject({ filename: 'listings.csv', type: 'csv', status: 'completed', records_inserted: 2, rejected_records: 0, errors: [] });
+      expect(file.document_id).toEqual(expect.any(String));
+      expect(file.workflow_id).toBe(`ingest:${t.brokerId}:${file.document_id}`);
+      const rows = await sql<{ external_id: string; annual_rent: number; monthly_rent: number }>('select external_id, annual_rent, monthly_rent from properties where tenant_id = ? order by external_id', [t.brokerId]);
+      expect(rows).toEqual([
+        { external_id: 'A1', annual_rent: 100000, monthly_rent: 8333.33 },
+        { external_id: 'A2', annual_rent: 30000, monthly_rent: 2500 },
+      ]);
+      expect(await esCount(t.brokerId, 'properties')).toBe(2);
+      const doc = await http().get(`/api/v1/documents/${file.document_id}`).set(bearer(t.agent.token));
+      expect(doc.body).toMatchObject({ status: 'completed', records_inserted: 2, kind: 'listings' });
+    });
+
+    it('re-uploading the same keys updates the listings instead of adding', async () => {
+      const csv = `${LISTING_HEADER}\nA1,1 Main St,5,501,2000,55,broker1@example.com,,,,Austin,office,Corner office renovated\n`;
+      const res = await upload(t.admin.token, [['again.csv', csv]]);
+      expect(res.body.processed_files[0]).toMatchObject({ status: 'completed', records_inserted: 1 });
+      const rows = await sql<{ n: number; annual: number }>("select count(*)::int as n, max(annual_rent) as annual from properties where tenant_id = ? and external_id = 'A1'", [t.brokerId]);
+      expect(rows[0]).toEqual({ n: 1, annual: 110000 });
+      expect(await esCount(t.brokerId, 'properties')).toBe(2);
+    });
+
+    it('reports bad files and bad rows one by one and still processes the rest', async () => {
+      const before = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+      const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+      const badRows = `${LISTING_HEADER}\nB1,10 Elm St,1,1,1000,40,,40000,9999,,Denver,office,wrong monthly\n,,,,,,,,,,,,no key\nB3,12 Elm St,1,1,abc,40,,,,,Denver,office,bad size\nB4,13 Elm St,1,1,1000,40,,,,,Denver,office,fine\n`;
+      const res = await upload(t.admin.token, [
+        ['photo.csv', png],
+        ['empty.txt', ''],
+        ['broken.json', '{"listings": [ {"unique_id": 1,'],
+        ['../../etc/passwd.csv', `${LISTING_HEADER}\nC1,1 Oak St,1,1,100,10,,,,,Boston,retail,traversal name\n`],
+        ['rows.csv', badRows],
+        ['scan.pdf', Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >>\nendobj\ngarbage')],
+      ]);
+      expect(res.status).toBe(200);
+      const byName = Object.fromEntries(res.body.processed_files.map((f: { filename: string }) => [f.filename, f]));
+      expect(byName['photo.csv']).toMatchObject({ status: 'rejected', document_id: null, errors: [{ code: expect.stringMatching(/type_mismatch|unsupported_type/) }] });
+      expect(byName['empty.txt']).toMatchObject({ status: 'rejected', errors: [{ code: 'empty_file' }] });
+      expect(byName['broken.json']).toMatchObject({ status: 'rejected', errors: [{ code: 'invalid_json' }] });
+      expect(byName['passwd.csv']).toMatchObject({ status: 'completed', records_inserted: 1 });
+      expect(byName['scan.pdf']).toMatchObject({ status: 'failed', errors: [{ code: 'corrupt_file' }] });
+      await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(byName['scan.pdf'].workflow_id), 'document-ingestion-corrupt-file');
+      const rows = byName['rows.csv'];
+      expect(rows).toMatchObject({ status: 'completed', records_inserted: 1, rejected_records: 3 });
+      expect(rows.errors).toEqual([
+        expect.objectContaining({ row: 2, field: 'monthly_rent' }),
+        expect.objectContaining({ row: 3, field: 'unique_id' }),
+        expect.objectContaining({ row: 4, field: 'size_sf' }),
+      ]);
+      expect(res.body.status).toBe('partial');
+      // Only accepted files became documents; the rejected left nothing behind.
+      const after = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+      expect(after[0]!.n - before[0]!.n).toBe(3);
+      const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'B%'", [t.brokerId]);
+      expect(stored.map((r) => r.external_id)).toEqual(['B4']);
+    });
+
+    it('answers 422 in the error shape when no file can be accepted, and when none is sent', async () => {
+      const res = await upload(t.admin.token, [['x.exe', Buffer.from([0x4d, 0x5a, 0x90, 0x00])]]);
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ status: 'error', error: { code: 'no_valid_files' } });
+      const none = await http().post('/api/v1/documents/upload').set(bearer(t.admin.token)).field('x', 'y');
+      expect(none.status).toBe(422);
+    });
+
+    it('answers 202 for a large file and reports progress until it is done', async () => {
+      const csv = listingsCsv(3000, 'BIG');
+      expect(csv.length).toBeGreaterThan(200_000);
+      const res = await upload(t.admin.token, [['big.csv', csv]]);
+      expect(res.status).toBe(202);
+      const id = res.body.processed_files[0].document_id;
+      let doc;
+      for (let i = 0; i < 240; i++) {
+        doc = (await http().get(`/api/v1/documents/${id}`).set(bearer(t.admin.token))).body;
+        if (doc.status === 'completed' || doc.status === 'failed') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(doc).toMatchObject({ status: 'completed', records_inserted: 3000, rejected_records: 0, progress: { indexed: 3000 } });
+      await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(doc.workflow_id), 'document-ingestion-listings');
+      const events = await sql<{ type: string }>("select distinct type from events where topic = ? and payload->>'document_id' = ?", [`tenant:${t.brokerId}`, id]);
+      expect(events.map((e) => e.type).sort()).toEqual(['document.completed', 'document.progress']);
+      const download = await http().get(`/api/v1/documents/${id}/content`).set(bearer(t.admin.token));
+      expect(download.text).toBe(csv);
+      expect(await http().get(`/api/v1/documents/${id}`).set(bearer(other.admin.token)).then((r) => r.status)).toBe(404);
+    });
+
+    it('makes a Spanish text document retrievable by Spanish and English questions, for its tenant only', async () => {
+      const res = await upload(t.admin.token, [['politicas.txt', SPANISH_TXT]]);
+      expect(res.body.processed_files[0]).toMatchObject({ status: 'completed', type: 'txt' });
+      expect(res.body.processed_files[0].chunks).toBeGreaterThanOrEqual(1);
+      const es = await retrieve(searchDeps(), { tenantId: t.brokerId, query: '¿Aceptan mascotas en los departamentos?', k: 3 });
+      expect(es.passages[0]!.text).toMatch(/mascotas/);
+      const en = await retrieve(searchDeps(), { tenantId: t.brokerId, query: 'are pets allowed in the apartments?', k: 3 });
+      expect(en.passages[0]!.text).toMatch(/mascotas/);
+      const foreign = await retrieve(searchDeps(), { tenantId: other.brokerId, query: '¿Aceptan mascotas?', k: 3 });
+      expect(foreign.passages).toEqual([]);
+    });
+  });
+
+  describe('knowledge base', () => {
+    it('creates, searches, updates and deletes entries, keeping the index in step', async () => {
+      const created = await http().post('/api/v1/kb').set(bearer(t.admin.token)).send({ title: 'Comisión', content: 'La comisión de corretaje es del 2% del precio de venta más IVA.', category: 'fees' });
+      expect(created.status).toBe(201);
+      expect(created.body.indexing.status).toBe('indexed');
+      await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(created.body.indexing.workflow_id), 'document-ingestion-kb-entry');
+      const id = created.body.id;
+      const search = async (query: string) => (await http().post('/api/v1/kb/search').set(bearer(t.agent.token)).send({ query, limit: 3 })).body;
+      const found = await search('¿cuánto cobran de comisión?');
+      expect(found.results[0]).toMatchObject({ id, title: 'Comisión' });
+      expect(found.results[0].score).toBeGreaterThan(0);
+
+      const updated = await http().put(`/api/v1/kb/${id}`).set(bearer(t.admin.token)).send({ content: 'Los honorarios son 1,5% del precio.' });
+      expect(updated.status).toBe(200);
+      expect((await search('honorarios')).results[0]).toMatchObject({ id, passage: 'Los honorarios son 1,5% del precio.' });
+
+      expect((await http().delete(`/api/v1/kb/${id}`).set(bearer(t.admin.token))).status).toBe(204);
+      expect((await search('honorarios')).results.find((r: { id: string }) => r.id === id)).toBeUndefined();
+      const chunks = await sql<{ n: number }>('select count(*)::int as n from knowledge_chunks where source_id = ?', [id]);
+      expect(chunks[0]!.n).toBe(0);
+      expect((await http().get(`/api/v1/kb/${id}`).set(bearer(t.admin.token))).status).toBe(404);
+    });
+
+    it('validates input and hides other tenants’ entries', async () => {
+      expect((await http().post('/api/v1/kb').set(bearer(t.admin.token)).send({ title: '', content: 'x' })).status).toBe(422);
+      expect((await http().post('/api/v1/kb').set(bearer(t.agent.token)).send({ title: 'x', content: 'y' })).status).toBe(403);
+      const mine = await http().post('/api/v1/admin/knowledge').set(bearer(t.admin.token)).send({ title: 'Horario', content: 'Abrimos a las 9.' });
+      expect(mine.status).toBe(201);
+      expect((await http().get(`/api/v1/kb/${mine.body.id}`).set(bearer(other.admin.token))).status).toBe(404);
+      const upd = await http().post('/api/v1/admin/knowledge').set(bearer(t.admin.token)).send({ id: mine.body.id, title: 'Horario', content: 'Abrimos a las 10.' });
+      expect(upd.status).toBe(200);
+      expect(upd.body.content).toBe('Abrimos a las 10.');
+    });
+  });
+
+  describe('properties', () => {
+    it('creates with derived rents, rejects inconsistent figures, and re-indexes on update', async () => {
+      const res = await http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: 'P-1', title: 'Loft Providencia', property_address: 'Av. Providencia 100', size_sf: 1200, rent_per_sf_year: 30, city: 'Santiago', property_type: 'apartment' });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ annual_rent: 36000, monthly_rent: 3000, listing_type: 'rent', indexing: { status: 'indexed' } });
+      const bad = await http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: 'P-2', title: 'X', size_sf: 1000, rent_per_sf_year: 30, monthly_rent: 1 });
+      expect(bad.status).toBe(422);
+      expect(bad.body.error.details[0].path).toBe('monthly_rent');
+      expect((await http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: 'P-1', title: 'dup' })).status).toBe(409);
+
+      const patched = await http().patch(`/api/v1/properties/${res.body.id}`).set(bearer(t.agent.token)).send({ title: 'Penthouse Providencia', rent_per_sf_year: 40 });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ annual_rent: 48000, monthly_rent: 4000 });
+      const q = await http().get('/api/v1/properties').query({ q: 'penthouse', city: 'Santiago' }).set(bearer(t.agent.token));
+      expect(q.body.data[0]).toMatchObject({ id: res.body.id, title: 'Penthouse Providencia' });
+      expect((await http().patch(`/api/v1/properties/${res.body.id}`).set(bearer(other.admin.token)).send({ title: 'x' })).status).toBe(404);
+    });
+
+    it('filters, sorts and pages from Postgres', async () => {
+      const res = await http().get('/api/v1/properties').query({ city: 'austin', property_type: 'office', min_size: 1500, sort: '-size_sf', limit: 5 }).set(bearer(t.admin.token));
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeGreaterThan(0);
+      for (const p of res.body.data) expect(p).toMatchObject({ city: 'Austin', property_type: 'office' });
+      const sizes = res.body.data.map((p: { size_sf: number }) => p.size_sf);
+      expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(1500);
+      expect((await http().get('/api/v1/properties').query({ min_price: 10, max_price: 1 }).set(bearer(t.admin.token))).status).toBe(422);
+      expect((await http().get('/api/v1/properties').query({ sort: 'drop table' }).set(bearer(t.admin.token))).status).toBe(422);
+    });
+
+    it('finds a Spanish-described listing from an English question with structured filters', async () => {
+      await http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: 'ES-1', title: 'Departamento luminoso en Ñuñoa', description: 'Departamento de 2 dormitorios con estacionamiento y bodega', city: 'Santiago', listing_type: 'sale', price: 150000, bedrooms: 2 }).expect(201);
+      const res = await http().get('/api/v1/properties').query({ q: 'two bedroom apartment with parking', listing_type: 'sale', max_price: 200000 }).set(bearer(t.admin.token));
+      expect(res.body.data[0]).toMatchObject({ unique_id: 'ES-1' });
+      const none = await http().get('/api/v1/properties').query({ q: 'apartment', listing_type: 'sale', max_price: 1000 }).set(bearer(t.admin.token));
+      expect(none.body.data.find((p: { unique_id: string }) => p.unique_id === 'ES-1')).toBeUndefined();
+    });
+  });
+
+  describe('reindex', () => {
+    it('rebuilds from Postgres into a new index and swaps the alias while searches keep answering', async () => {
+      const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, 'properties', t.brokerId);
+      const before = Object.keys(await ctx.es.indices.getAlias({ name: alias }));
+      const total = (await sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n;
+      let searching = true;
+      const answers: number[] = [];
+      const loop = (async () => {
+        while (searching) {
+          const r = await http().get('/api/v1/properties').query({ q: 'office Austin', limit: 5 }).set(bearer(t.admin.token));
+          answers.push(r.status === 200 ? r.body.data.length : -r.status);
+        }
+      })();
+      const res = await http().post('/api/v1/search/reindex').query({ wait: 'true' }).set(bearer(t.admin.token));
+      searching = false;
+      await loop;
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'completed', workflow_id: `sync:${t.brokerId}`, properties: total });
+      await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(res.body.workflow_id), 'search-sync');
+      const after = Object.keys(await ctx.es.indices.getAlias({ name: alias }));
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before[0]);
+      expect(await ctx.es.indices.exists({ index: before[0]! })).toBe(false);
+      expect(await esCount(t.brokerId, 'properties')).toBe(total);
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.every((n) => n > 0)).toBe(true);
+      expect((await http().post('/api/v1/documents/reindex').set(bearer(t.agent.token))).status).toBe(403);
+    });
+
+    it('serves seed 000’s upload and sync paths', async () => {
+      const up = await upload(t.admin.token, [['seed.json', JSON.stringify([{ unique_id: 'S0-1', property_address: '5 Pine St', size_sf: 800, rent_per_sf_year: 45 }])]], '/upload_docs');
+      expect(up.status).toBe(200);
+      expect(up.body).toMatchObject({ status: 'success', message: 'Documents processed successfully', vector_db_updated: true, processed_files: [{ filename: 'seed.json', type: 'json', records_inserted: 1, rejected_records: 0, errors: [] }] });
+      expect(up.body.processing_time).toEqual(expect.any(Number));
+      const sync = await http().post('/admin/sync-vector-db').set(bearer(t.admin.token));
+      expect(sync.status).toBe(200);
+      expect(sync.body).toMatchObject({ status: 'success', message: 'Vector database sync completed successfully' });
+    });
+  });
+});
+
+describe('embedder change', () => {
+  let ctx: TestContext;
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    await ctx.startWorker();
+  });
+  afterAll(() => ctx.close());
+
+  it('rebuilds a tenant’s indices built by another embedder, and leaves current ones alone', async () => {
+    const { LocalEmbedder } = await import('../../src/embeddings');
+    const { ensureAlias, aliasTarget } = await import('../../src/search/indices');
+    const { rebuildStaleIndices } = await import('../../src/knowledge/stale-indices');
+    const { randomUUID } = await import('node:crypto');
+    const tenantId = randomUUID();
+    const prefix = ctx.config.ELASTICSEARCH_INDEX_PREFIX;
+    const alias = await ensureAlias(ctx.es, prefix, 'knowledge', tenantId, new LocalEmbedder(64));
+    const embedder = createEmbedder(ctx.config);
+    const started = await rebuildStaleIndices({ es: ctx.es, temporal: ctx.temporal, config: ctx.config, embedder });
+    expect(started).toContain(tenantId);
+    await ctx.temporal.client.workflow.getHandle(`sync:${tenantId}`).result();
+    const target = await aliasTarget(ctx.es, alias);
+    expect(target!.meta).toMatchObject({ embedder: embedder.id, dimensions: embedder.dimensions });
+    expect(await rebuildStaleIndices({ es: ctx.es, temporal: ctx.temporal, config: ctx.config, embedder })).not.toContain(tenantId);
+  });
+});

@@ -1,0 +1,132 @@
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  agentReplySignal,
+  chatStateQuery,
+  endSessionSignal,
+  handoffSignal,
+  releaseToBotSignal,
+  resolveSignal,
+  sendMessageUpdate,
+  type ChatReply,
+  type ChatSessionInput,
+  type ChatSessionState,
+  type SendMessageInput,
+} from '../src/contracts/chat';
+
+const { beginTurn, completeTurn, recordAgentReply, setSessionStatus } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+// The model call: LLM_TIMEOUT_MS stays below this, so a hung request fails in the provider first.
+const { generateReply } = proxyActivities<Activities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['llm_invalid_request'] },
+});
+
+const RECENT_REPLIES = 50;
+
+/**
+ * One per conversation. Each customer message is an Update that returns the reply; they are
+ * handled one at a time in arrival order, so a session's turns never interleave. Resolve,
+ * handoff, agent replies and release-to-bot are signals. A quiet session closes after the idle
+ * timeout; long sessions continue as new with their recent replies carried over.
+ */
+export async function chatSession(input: ChatSessionInput, carried?: ChatSessionState): Promise<ChatSessionState> {
+  const state: ChatSessionState = carried ?? { status: 'active', turns: 0, recent: [] };
+  const recent = new Map(state.recent);
+  let runTurns = 0;
+  let busy = false;
+  let lastActivity = 0;
+  let ended: 'resolved' | 'deleted' | null = null;
+  const agentReplies: Array<Parameters<typeof recordAgentReply>[0]> = [];
+  const statusChanges: Array<{ status: 'active' | 'handoff'; actorId: string | null; reason?: string }> = [];
+
+  setHandler(chatStateQuery, () => ({ ...state, recent: [...recent] }));
+
+  setHandler(
+    sendMessageUpdate,
+    async (msg: SendMessageInput): Promise<ChatReply> => {
+      const seen = recent.get(msg.messageId);
+      if (seen) return seen;
+      // One turn at a time: later messages wait their turn in arrival order.
+      await condition(() => !busy);
+      const again = recent.get(msg.messageId);
+      if (again) return again;
+      busy = true;
+      try {
+        lastActivity += 1;
+        const base = { tenantId: input.tenantId, sessionId: input.sessionId, leadId: input.leadId, messageId: msg.messageId, channel: msg.channel ?? input.channel };
+        const context = await beginTurn({ ...base, text: msg.text, humanHasIt: state.status === 'handoff' });
+        if (context.wantsHuman && state.status === 'active') state.status = 'handoff';
+        const generated = context.humanHasIt ? null : await generateReply({ ...base, text: msg.text, context });
+        const reply = await completeTurn({ ...base, context, generated, sessionStatus: state.status });
+        recent.set(msg.messageId, reply);
+        while (recent.size > RECENT_REPLIES) recent.delete(recent.keys().next().value!);
+        state.turns += 1;
+        runTurns += 1;
+        return reply;
+      } finally {
+        busy = false;
+      }
+    },
+    {
+      validator: (msg: SendMessageInput) => {
+        // Rejected updates leave no trace in history; the API checks the same before sending.
+        if (ended || state.status === 'resolved' || state.status === 'closed') {
+          throw ApplicationFailure.nonRetryable('This session is closed; start a new one', 'session_closed');
+        }
+        if (!msg.messageId || typeof msg.text !== 'string' || msg.text.trim() === '') throw new Error('messageId and text are required');
+      },
+    },
+  );
+
+  setHandler(resolveSignal, () => {
+    ended = 'resolved';
+  });
+  setHandler(endSessionSignal, () => {
+    ended = 'deleted';
+  });
+  setHandler(handoffSignal, ({ actorId, reason }) => {
+    statusChanges.push({ status: 'handoff', actorId, reason });
+  });
+  setHandler(releaseToBotSignal, ({ actorId }) => {
+    statusChanges.push({ status: 'active', actorId });
+  });
+  setHandler(agentReplySignal, (reply) => {
+    agentReplies.push({ tenantId: input.tenantId, sessionId: input.sessionId, leadId: input.leadId, ...reply });
+  });
+
+  for (;;) {
+    const seenActivity = lastActivity;
+    const woke = await condition(
+      () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0 || lastActivity !== seenActivity || runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested,
+      input.idleTimeoutMs,
+    );
+    if (!woke && !busy) {
+      state.status = 'closed';
+      await condition(allHandlersFinished);
+      await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'closed', actorId: null });
+      return { ...state, recent: [...recent] };
+    }
+    while (statusChanges.length > 0 && !ended) {
+      const change = statusChanges.shift()!;
+      await condition(() => !busy);
+      state.status = change.status;
+      await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: change.status, actorId: change.actorId, reason: change.reason });
+    }
+    while (agentReplies.length > 0) {
+      await recordAgentReply(agentReplies.shift()!);
+    }
+    if (ended) {
+      state.status = 'resolved';
+      await condition(() => !busy && allHandlersFinished());
+      if (ended === 'resolved') await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'resolved', actorId: null });
+      return { ...state, recent: [...recent] };
+    }
+    if ((runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested) && !busy) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof chatSession>(input, { ...state, recent: [...recent] });
+    }
+  }
+}
