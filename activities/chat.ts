@@ -89,6 +89,9 @@ export function createChatActivities(deps: ChatDeps) {
     async beginTurn(input: TurnBase & { text: string; humanHasIt: boolean }): Promise<TurnContext> {
       const em = scoped(input.tenantId);
       const session = await loadSession(em, input.sessionId);
+      // A run started for a session resolved a moment ago (the API checked before the resolve
+      // landed) must not take the message.
+      if (session.status === 'resolved') throw ApplicationFailure.nonRetryable('This session is closed; start a new one', 'session_closed');
       const inserted = await em.getConnection().execute<Array<{ id: string }>>(
         `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, created_at)
          values (?, ?, ?, 'in', 'customer', ?, ?, ?, now())
@@ -221,6 +224,8 @@ export function createChatActivities(deps: ChatDeps) {
         const firstTime = await tx.getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from lead_activities where customer_id = ? and data->>'message_id' = ?`, [lead.id, `${input.sessionId}:${input.messageId}`]);
         if (firstTime[0]!.n === 0) {
           session.conversationState = state;
+          // A message to an idle-closed session reopened it.
+          if (session.status === 'closed') session.status = 'active';
           session.messageCount += generated ? 2 : 1;
           session.lastMessageAt = new Date();
           if (input.sessionStatus === 'handoff' && session.status === 'active') {

@@ -1,0 +1,40 @@
+import request from 'supertest';
+import type Koa from 'koa';
+import { createApp } from '../../src/http/app';
+import { createTestContext, type TestContext } from '../support/context';
+import { bearer, registerTenant, type Tenant } from '../support/identity';
+
+describe('an idle chat session', () => {
+  let ctx: TestContext;
+  let app: Koa;
+  let t: Tenant;
+  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
+
+  beforeAll(async () => {
+    ctx = await createTestContext({ CHAT_IDLE_TIMEOUT_MS: 1500, AUTH_RATE_LIMIT_PER_MINUTE: 100_000 });
+    app = createApp(ctx);
+    await ctx.startWorker();
+    t = await registerTenant(app);
+  });
+  afterAll(() => ctx.close());
+
+  it('closes after the idle timeout and reopens with its history on the next message', async () => {
+    const chat = (body: Record<string, unknown>) => request(app.callback()).post('/api/v1/chat/test').set(bearer(t.admin.token)).send(body);
+    const first = await chat({ message: 'Hola, me llamo Lucía y busco casa' });
+    const sid = first.body.session_id;
+    const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'COMPLETED'; i++) {
+      status = (await handle.describe()).status.name;
+      if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe('COMPLETED');
+    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('closed');
+
+    const again = await chat({ message: '¿Qué casas tienen?', session_id: sid });
+    expect(again.status).toBe(200);
+    expect(again.body.conversation_state.collected_info).toMatchObject({ name: 'Lucía' });
+    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('active');
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+  });
+});
