@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
@@ -37,7 +39,7 @@ describe('knowledge and listings', () => {
   const searchDeps = () => ({ es: ctx.es, embedder: createEmbedder(ctx.config), prefix: ctx.config.ELASTICSEARCH_INDEX_PREFIX });
 
   beforeAll(async () => {
-    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 200_000, INGEST_BATCH_SIZE: 200 });
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 200_000, INGEST_BATCH_SIZE: 200, UPLOAD_MAX_FILE_BYTES: 1_000_000 });
     app = createApp(ctx);
     await ctx.startWorker();
     [t, other] = [await registerTenant(app), await registerTenant(app)];
@@ -105,6 +107,33 @@ describe('knowledge and listings', () => {
       expect(after[0]!.n - before[0]!.n).toBe(3);
       const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'B%'", [t.brokerId]);
       expect(stored.map((r) => r.external_id)).toEqual(['B4']);
+    });
+
+    it('reads PDF and DOCX files into passages a question finds', async () => {
+      const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'documents', name));
+      const res = await upload(t.admin.token, [['ficha.pdf', fixture('valid.pdf')], ['contrato.docx', fixture('spanish.docx')]]);
+      expect(res.status).toBe(200);
+      expect(res.body.processed_files).toEqual([
+        expect.objectContaining({ filename: 'ficha.pdf', type: 'pdf', status: 'completed', chunks: 1 }),
+        expect.objectContaining({ filename: 'contrato.docx', type: 'docx', status: 'completed', chunks: 1 }),
+      ]);
+      const found = await retrieve(searchDeps(), { tenantId: t.brokerId, query: '¿cuánto cuesta el departamento en Ñuñoa?', k: 2 });
+      expect(found.passages[0]!.text).toMatch(/5\.900 UF/);
+      expect(found.passages[0]!.title).toBe('ficha.pdf');
+      const lease = await retrieve(searchDeps(), { tenantId: t.brokerId, query: 'does the office lease include parking?', k: 2 });
+      expect(lease.passages.map((p) => p.title)).toContain('contrato.docx');
+    });
+
+    it('refuses a file over the per-file limit on its own, and a request over the total with 413', async () => {
+      const small = `${LISTING_HEADER}\nZ1,1 Zed St,1,1,100,10,,,,,Boston,retail,ok\n`;
+      const big = Buffer.alloc(1_000_001, 'a');
+      const res = await upload(t.admin.token, [['big.txt', big], ['small.csv', small]]);
+      expect(res.status).toBe(200);
+      expect(res.body.processed_files[0]).toMatchObject({ filename: 'big.txt', status: 'rejected', errors: [{ code: 'file_too_large' }] });
+      expect(res.body.processed_files[1]).toMatchObject({ filename: 'small.csv', status: 'completed', records_inserted: 1 });
+      const huge = await upload(t.admin.token, [['huge.txt', Buffer.alloc(2_000_001, 'a')]]);
+      expect(huge.status).toBe(413);
+      expect(huge.body.status).toBe('error');
     });
 
     it('answers 422 in the error shape when no file can be accepted, and when none is sent', async () => {

@@ -47,8 +47,9 @@ export function present(err: unknown): Presented {
   }
 
   // Errors from koa, koa-body (co-body, formidable) and @koa/router carry status and expose.
-  const e = err as { status?: unknown; statusCode?: unknown; expose?: boolean; type?: string; message?: string };
-  const status = Number(e.status ?? e.statusCode);
+  // Formidable (multipart) says its status in `httpCode`, e.g. 413 past maxTotalFileSize.
+  const e = err as { status?: unknown; statusCode?: unknown; httpCode?: unknown; expose?: boolean; type?: string; message?: string };
+  const status = Number(e.status ?? e.statusCode ?? e.httpCode);
   if (status >= 400 && status < 500) {
     if (e.type === 'entity.parse.failed' || (status === 400 && err instanceof SyntaxError)) return { status: 400, code: 'invalid_json', message: 'Request body is not valid JSON' };
     if (e.type === 'entity.too.large' || status === 413) return { status: 413, code: 'payload_too_large', message: 'Request body is too large' };
