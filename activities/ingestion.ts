@@ -70,10 +70,12 @@ export function createIngestionActivities(deps: IngestionDeps) {
     em.setFilterParams(TENANT_FILTER, { tenantId });
     return em;
   };
-  let lastProgressAt = 0;
-  const progress = async (tenantId: string, documentId: string, payload: Record<string, unknown>, force = false) => {
-    if (!force && Date.now() - lastProgressAt < PROGRESS_EVERY_MS) return;
-    lastProgressAt = Date.now();
+  // Per document, so concurrent uploads do not silence each other's progress.
+  const lastProgressAt = new Map<string, number>();
+  const progress = async (tenantId: string, documentId: string, payload: Record<string, unknown>) => {
+    if (Date.now() - (lastProgressAt.get(documentId) ?? 0) < PROGRESS_EVERY_MS) return;
+    lastProgressAt.set(documentId, Date.now());
+    if (lastProgressAt.size > 1000) lastProgressAt.delete(lastProgressAt.keys().next().value!);
     const em = scoped(tenantId);
     await em.nativeUpdate(DocumentSchema, { id: documentId }, { processedRows: Number(payload.processed ?? 0), indexed: Number(payload.indexed ?? 0) });
     await publishEvent(em, { topic: topics.tenant(tenantId), type: 'document.progress', tenantId, payload: { document_id: documentId, ...payload } });
