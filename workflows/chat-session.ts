@@ -14,8 +14,13 @@ import {
   type SendMessageInput,
 } from '../src/contracts/chat';
 
-const { beginTurn, completeTurn, recordAgentReply, setSessionStatus } = proxyActivities<Activities>({
+const { completeTurn, recordAgentReply, setSessionStatus } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+// Preparing a turn includes the extraction call to the model, bounded by LLM_TIMEOUT_MS (≤ 59 s).
+const { beginTurn } = proxyActivities<Activities>({
+  startToCloseTimeout: '60s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 // The model call: LLM_TIMEOUT_MS stays below this, so a hung request fails in the provider first.
