@@ -9,6 +9,7 @@
  * PGlite peer's size separately (its single WebAssembly thread is the slowest to build).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { estypes } from '@elastic/elasticsearch';
 import { loadConfig } from '../src/config';
@@ -104,21 +105,25 @@ async function segmentCount(es: SearchClient, index: string): Promise<number> {
   return stats._all.primaries?.segments?.count ?? NaN;
 }
 
-async function elasticsearch(es: SearchClient, corpus: Float32Array, queries: Float32Array, warmup: Float32Array, truth: Int32Array): Promise<{ rows: Row[]; loadS: number; mergeS: number; version: string }> {
+/**
+ * `es` is the product's client, used for the searches; `admin` the same with a timeout long enough
+ * for the bulk load and the force-merge (the client's timeout also bounds the HTTP connection, so
+ * a per-request override does not lift it).
+ */
+async function elasticsearch(es: SearchClient, admin: SearchClient, corpus: Float32Array, queries: Float32Array, warmup: Float32Array, truth: Int32Array): Promise<{ rows: Row[]; loadS: number; mergeS: number; version: string }> {
   const index = `bench-retrieval-${Date.now()}`;
   const { create, vectorField, tenantField } = retrievalIndex(index);
   const nodes = await es.nodes.info({ filter_path: ['nodes.*.version'] });
   const version = Object.values(nodes.nodes)[0]?.version ?? 'unknown';
   const system = `elasticsearch ${version}`;
-  const long = { requestTimeout: 30 * 60_000 };
 
-  await es.indices.create(create);
+  await admin.indices.create(create);
   try {
     let started = performance.now();
     // As a reindex job would: no periodic refreshes while loading, one at the end.
-    await es.indices.putSettings({ index, settings: { refresh_interval: '-1' } });
+    await admin.indices.putSettings({ index, settings: { refresh_interval: '-1' } });
     let dropped = 0;
-    await es.helpers.bulk(
+    await admin.helpers.bulk(
       {
         datasource: (async function* () {
           for (let i = 0; i < N; i++) yield i;
@@ -128,11 +133,10 @@ async function elasticsearch(es: SearchClient, corpus: Float32Array, queries: Fl
         onDrop: () => dropped++,
         concurrency: 2,
       },
-      long,
     );
     if (dropped > 0) throw new Error(`elasticsearch: ${dropped} documents were rejected by the bulk load`);
-    await es.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
-    await es.indices.refresh({ index }, long);
+    await admin.indices.putSettings({ index, settings: { refresh_interval: '1s' } });
+    await admin.indices.refresh({ index });
     const loadS = seconds(started);
     const count = (await es.count({ index })).count;
     if (count !== N) throw new Error(`elasticsearch: index holds ${count} documents, expected ${N}`);
@@ -177,7 +181,7 @@ async function elasticsearch(es: SearchClient, corpus: Float32Array, queries: Fl
     rows.push(withTook(row(system, `num_candidates=100, tenant filter, before force-merge (${segmentsBefore} segments)`, N, before.latencies, before.recall, loadS), before.took));
 
     started = performance.now();
-    await es.indices.forcemerge({ index, max_num_segments: 1 }, long);
+    await admin.indices.forcemerge({ index, max_num_segments: 1 });
     const mergeS = seconds(started);
     const segmentsAfter = await segmentCount(es, index);
     console.log(`[es] force-merged to ${segmentsAfter} segment(s) in ${mergeS}s`);
@@ -191,12 +195,16 @@ async function elasticsearch(es: SearchClient, corpus: Float32Array, queries: Fl
     rows.push(withTook(row(system, 'num_candidates=100, no filter, 1 segment', N, unfiltered.latencies, unfiltered.recall, loadS + mergeS), unfiltered.took));
     return { rows, loadS, mergeS, version };
   } finally {
-    await es.indices.delete({ index }, { ignore: [404] });
+    await admin.indices.delete({ index }, { ignore: [404] });
   }
 }
 
 export default async function bench(): Promise<BenchResult> {
   const phases: Record<string, number> = {};
+  // The 1-minute load average at the end of each phase: on a shared 2-core machine anything above
+  // ~2 means another process competed with the one being measured.
+  const load: string[] = [];
+  const phaseDone = (name: string) => load.push(`${name} ${os.loadavg()[0]!.toFixed(1)}`);
   const key = `n${N}-d${DIM}-s${SEED}-g${GENERATOR_VERSION}`;
   const cache = path.join(CACHE_DIR, 'retrieval');
   fs.mkdirSync(cache, { recursive: true });
@@ -211,6 +219,7 @@ export default async function bench(): Promise<BenchResult> {
   const queries = mixture.sample(QUERIES, QUERY_STREAM);
   const warmup = mixture.sample(WARMUP, WARMUP_STREAM);
   phases.generate_s = seconds(started);
+  phaseDone('generate');
   console.log(`[vectors] ${N} + ${QUERIES} queries generated in ${phases.generate_s}s`);
 
   started = performance.now();
@@ -220,12 +229,16 @@ export default async function bench(): Promise<BenchResult> {
   };
   const truth = await truthFor(N);
   phases.ground_truth_s = seconds(started);
+  phaseDone('ground_truth');
   console.log(`[ground truth] exact top-${K} for ${QUERIES} queries over ${N}: ${truth.computedS}s to compute${truth.cached ? `, read from cache in ${phases.ground_truth_s}s` : ''}`);
 
   started = performance.now();
-  const es = createSearchClient(loadConfig());
-  const esRun = await elasticsearch(es, corpus, queries, warmup, truth.ids).finally(() => es.close());
+  const config = loadConfig();
+  const es = createSearchClient(config);
+  const admin = createSearchClient({ ...config, ELASTICSEARCH_REQUEST_TIMEOUT_MS: 30 * 60_000 });
+  const esRun = await elasticsearch(es, admin, corpus, queries, warmup, truth.ids).finally(() => Promise.all([es.close(), admin.close()]));
   phases.elasticsearch_s = seconds(started);
+  phaseDone('elasticsearch');
 
   started = performance.now();
   const vectorsFile = path.join(cache, `vectors-${key}.f32`);
@@ -236,12 +249,14 @@ export default async function bench(): Promise<BenchResult> {
   writeOnce(warmupFile, warmup);
   const chroma = await runChroma({ vectorsFile, queriesFile, warmupFile, dim: DIM, k: K, m: HNSW.m, efConstruction: HNSW.efConstruction, efSearch: EF_SEARCH });
   phases.chroma_s = seconds(started);
+  phaseDone('chroma');
   const chromaRow = row(`chroma ${chroma.version} (in-process, Python)`, `ef_search=${EF_SEARCH}, no filter`, chroma.count, chroma.latencies_ms, recallAt(K, chroma.ids, truth.ids), chroma.build_s);
 
   started = performance.now();
   const pgTruth = PGLITE_N === N ? truth : await truthFor(PGLITE_N);
   const pg = await runPglite({ corpus, n: PGLITE_N, queries, dim: DIM, k: K, m: HNSW.m, efConstruction: HNSW.efConstruction, efSearch: EF_SEARCH, warmup, tenant: TENANT });
   phases.pglite_s = seconds(started);
+  phaseDone('pglite');
   const pgRow = row(
     `pgvector ${pg.versions.pgvector} (pglite ${PGLITE_VERSION}, WebAssembly)`,
     `hnsw.ef_search=${EF_SEARCH}, tenant filter${PGLITE_N < N ? `, smaller set: ${PGLITE_N}` : ''}`,
@@ -284,6 +299,7 @@ export default async function bench(): Promise<BenchResult> {
       ground_truth_compute_s: truth.computedS,
       ground_truth_cached: truth.cached ? 'yes: computed by an earlier run, read from disk' : 'no: computed in this run',
       ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`phase_${k}`, v])),
+      load_1m_after_phase: load.join(', '),
       versions: `elasticsearch ${esRun.version}, chromadb ${CHROMA_VERSION}, @electric-sql/pglite ${PGLITE_VERSION} + @electric-sql/pglite-pgvector ${PGLITE_PGVECTOR_VERSION} (pgvector ${pg.versions.pgvector}, PostgreSQL ${pg.versions.postgres})`,
     },
   };

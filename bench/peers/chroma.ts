@@ -49,7 +49,7 @@ export async function ensureChroma(): Promise<number> {
   });
   const got = await installedVersion();
   if (got !== CHROMA_VERSION) throw new PeerError(`chromadb ${got ?? 'missing'} in ${VENV} after install, expected ${CHROMA_VERSION}`, `remove ${VENV} and rerun`);
-  return (Date.now() - started) / 1000;
+  return Math.round((Date.now() - started) / 100) / 10;
 }
 
 /** Builds the collection from `vectorsFile` and runs every query in `queriesFile`, in a child Python. */
