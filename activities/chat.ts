@@ -36,6 +36,8 @@ interface TurnBase {
 const HISTORY_TURNS = 12;
 /** Streamed text is sent in small bursts rather than one NOTIFY per token. */
 const TOKEN_FLUSH_MS = 25;
+/** Well inside generateReply's heartbeat timeout; the SDK batches heartbeats anyway. */
+const HEARTBEAT_MS = 2_000;
 
 /** Customer fields a fact fills, when the customer states it. */
 type Flow = 'real_estate' | 'project';
@@ -148,7 +150,8 @@ export function createChatActivities(deps: ChatDeps) {
       const em = scoped(input.tenantId);
       const config = await em.findOne(TenantConfigSchema, { tenantId: input.tenantId });
       const session = await loadSession(em, input.sessionId);
-      const { attempt } = Context.current().info;
+      const activity = Context.current();
+      const { attempt } = activity.info;
       const key = `${input.sessionId}:${input.messageId}`;
       const conn = em.getConnection();
       let pending = '';
@@ -163,6 +166,10 @@ export function createChatActivities(deps: ChatDeps) {
         lastFlush = Date.now();
       };
       const started = Date.now();
+      // Liveness on a timer rather than per token: a model may think for a while before its first
+      // token, and that must not look like a dead worker. A hung call is LLM_TIMEOUT_MS's to end.
+      activity.heartbeat();
+      const beat = setInterval(() => activity.heartbeat(), HEARTBEAT_MS);
       const result = await deps.llm
         .reply(
           {
@@ -186,9 +193,10 @@ export function createChatActivities(deps: ChatDeps) {
             pending += delta;
             if (Date.now() - lastFlush >= TOKEN_FLUSH_MS) await flush();
           },
-          Context.current().cancellationSignal,
+          activity.cancellationSignal,
         )
-        .catch(asLlmFailure);
+        .catch(asLlmFailure)
+        .finally(() => clearInterval(beat));
       await flush();
       return { text: result.text, provider: result.provider, model: result.model, usage: result.usage, costUsd: result.costUsd, latencyMs: Date.now() - started };
     },

@@ -24,8 +24,11 @@ const { beginTurn } = proxyActivities<Activities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 // The model call: LLM_TIMEOUT_MS stays below this, so a hung request fails in the provider first.
+// It heartbeats while it runs, so a worker that dies mid-reply is retried within the heartbeat
+// timeout rather than after the whole minute, while the customer is waiting.
 const { generateReply } = proxyActivities<Activities>({
   startToCloseTimeout: '60s',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['llm_invalid_request'] },
 });
 
