@@ -30,6 +30,19 @@ export const MessageText = z
 
 export const ClientMessageId = z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
 
+/** A client's own name for a session (seeds 000 and 003 choose theirs), kept as its externalId. */
+export const ClientSessionId = z.string().trim().min(1).max(200).regex(/^[\w.:@+-]+$/, 'letters, digits and . _ : @ + - only');
+
+/**
+ * A session by the name a client knows it by: the client's own `session_id` (externalId), else
+ * this API's id, which is what such clients are shown for sessions they did not name.
+ */
+export async function findSessionByClientId(em: EntityManager, tenantId: string, clientId: string): Promise<ChatSession | null> {
+  const named = await em.findOne(ChatSessionSchema, { tenantId, externalId: clientId });
+  if (named || !z.uuid().safeParse(clientId).success) return named;
+  return em.findOne(ChatSessionSchema, { tenantId, id: clientId });
+}
+
 export interface TurnTarget {
   session: ChatSession;
   lead: Customer;
@@ -41,7 +54,7 @@ export interface TurnTarget {
  */
 export async function resolveTurnTarget(
   em: EntityManager,
-  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string } },
+  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
 ): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
   let session: ChatSession | null = null;
   if (input.sessionId) {
@@ -58,7 +71,7 @@ export async function resolveTurnTarget(
     if (!lead) throw new NotFoundError('Lead not found');
     if (session && session.leadId !== lead.id) throw new AppError(409, 'conflict', 'The session belongs to another lead');
   } else {
-    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: {}, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
+    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: { ...input.customer?.preferences }, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
     if (lead.email && (await em.count(CustomerSchema, { email: lead.email }))) {
       lead = (await em.findOne(CustomerSchema, { email: lead.email }))!;
     } else {
@@ -176,3 +189,4 @@ async function waitStatus(deps: AppDeps, session: ChatSession, status: string): 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
