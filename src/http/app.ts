@@ -26,13 +26,14 @@ import { documentRoutes, searchRoutes } from './routes/documents';
 import { adminKnowledgeRoutes, kbRoutes } from './routes/knowledge';
 import { propertyRoutes } from './routes/properties';
 import { seed000Errors, seed000Routes } from './routes/seed000';
+import { assistRoutes } from './routes/assist';
 import { chatRoutes } from './routes/chat';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps), documentRoutes(deps), searchRoutes(deps), kbRoutes(deps), adminKnowledgeRoutes(deps), propertyRoutes(deps), seed000Routes(deps), chatRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps), documentRoutes(deps), searchRoutes(deps), kbRoutes(deps), adminKnowledgeRoutes(deps), propertyRoutes(deps), seed000Routes(deps), chatRoutes(deps), assistRoutes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */

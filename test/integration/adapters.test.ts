@@ -19,7 +19,8 @@ describe('seed adapters', () => {
   const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000 });
+    // Two turns a run, so a task's session continues as new before the task is read.
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, CHAT_MAX_TURNS_PER_RUN: 2 });
     app = createApp(ctx);
     await ctx.startWorker();
     [t, other] = [await registerTenant(app), await registerTenant(app)];
@@ -221,6 +222,115 @@ describe('seed adapters', () => {
       expect(await count('select count(*)::int as n from chat_sessions where tenant_id = ?', [t.brokerId])).toBe(0);
       // Another tenant's history is untouched.
       expect(await count('select count(*)::int as n from chat_sessions where tenant_id = ? and external_id is null and id = ?', [other.brokerId, theirs.body.session_id])).toBe(1);
+    });
+  });
+
+  describe('seed 002 AI assistance', () => {
+    const assist = (path: string, token: string, body: Record<string, unknown>) => http().post(`/api/v1/ai/assist${path}`).set(bearer(token)).send(body);
+
+    it('answers synchronously with the reply, its sources and the session', async () => {
+      const res = await assist('', t.agent.token, { query: 'Do you have an office in downtown for rent?' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ response: expect.stringMatching(/Downtown office suite 501/), session_id: expect.any(String), client_id: expect.any(String), lead_id: res.body.client_id, sources: { passages: expect.any(Array), listings: expect.any(Array) } });
+      const [listing] = await sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'AD-1'", [t.brokerId]);
+      expect(res.body.sources.listings).toContain(listing!.id);
+      const next = await assist('', t.agent.token, { message: 'And the size?', session_id: res.body.session_id, client_id: res.body.client_id });
+      expect(next.status).toBe(200);
+      expect(next.body.session_id).toBe(res.body.session_id);
+    });
+
+    it.each([
+      ['both message and query', { message: 'a', query: 'b' }, 422],
+      ['neither message nor query', {}, 422],
+      ['an empty query', { query: ' ' }, 422],
+      ['a 4,001-character message', { message: 'x'.repeat(4001) }, 422],
+      ['two different customers', { message: 'hi', lead_id: randomUUID(), client_id: randomUUID() }, 422],
+      ['an unknown client', { message: 'hi', client_id: randomUUID() }, 404],
+      ['an unknown session', { message: 'hi', session_id: randomUUID() }, 404],
+    ])('refuses %s', async (_label, body, status) => {
+      const res = await assist('', t.admin.token, body);
+      expect(res.status).toBe(status);
+      expect(res.body).toMatchObject({ status: 'error', error: { code: expect.any(String), message: expect.any(String) } });
+    });
+
+    it('hides another tenant’s sessions and refuses a resolved one', async () => {
+      const res = await assist('', t.admin.token, { message: 'Hello' });
+      expect((await assist('', other.admin.token, { message: 'Hello', session_id: res.body.session_id })).status).toBe(404);
+      expect((await assist('/task', other.admin.token, { message: 'Hello', session_id: res.body.session_id })).status).toBe(404);
+      await http().post(`/api/v1/chat/sessions/${res.body.session_id}/resolve`).set(bearer(t.admin.token)).expect(200);
+      const late = await assist('', t.admin.token, { message: 'Hello?', session_id: res.body.session_id });
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('session_resolved');
+      expect((await assist('/task', t.admin.token, { message: 'Hello?', session_id: res.body.session_id })).status).toBe(409);
+    });
+
+    it('queues a turn as a task and reports it until it completes', async () => {
+      const queued = await assist('/task', t.agent.token, { query: 'Any office in downtown?' });
+      expect(queued.status).toBe(202);
+      expect(queued.body).toEqual({ task_id: expect.any(String), status: 'queued', session_id: expect.any(String), client_id: expect.any(String), message_id: expect.any(String) });
+      expect(queued.headers.location).toBe(`/api/v1/ai/assist/task/${encodeURIComponent(queued.body.task_id)}`);
+      const path = `/api/v1/ai/assist/task/${encodeURIComponent(queued.body.task_id)}`;
+      const status = await http().get(path).set(bearer(t.agent.token));
+      expect(status.status).toBe(200);
+      expect(['running', 'completed']).toContain(status.body.status);
+      const done = await http().get(`${path}?wait=20`).set(bearer(t.agent.token));
+      expect(done.body).toEqual({ task_id: queued.body.task_id, status: 'completed', result: expect.objectContaining({ response: expect.stringMatching(/Downtown office suite 501/), session_id: queued.body.session_id, client_id: queued.body.client_id, message_id: queued.body.message_id }) });
+      expect(await count("select count(*)::int as n from chat_messages where session_id = ? and direction = 'out'", [queued.body.session_id])).toBe(1);
+
+      // Another tenant, a forged message id and a malformed id all read as no such task.
+      const [session, run] = queued.body.task_id.split('.');
+      for (const [token, id] of [
+        [other.admin.token, queued.body.task_id],
+        [t.admin.token, `${session}.${run}.not-a-message`],
+        [t.admin.token, 'garbage'],
+        [t.admin.token, `${randomUUID()}.${run}.${queued.body.message_id}`],
+      ] as const) {
+        const res = await http().get(`/api/v1/ai/assist/task/${encodeURIComponent(id)}`).set(bearer(token));
+        expect(res.status).toBe(404);
+        expect(res.body.error.code).toBe('not_found');
+      }
+      expect((await http().get(`${path}?wait=100`).set(bearer(t.agent.token))).status).toBe(422);
+    });
+
+    it('still reports a task after its session continued as new', async () => {
+      const queued = await assist('/task', t.admin.token, { message: 'Hello' });
+      const path = `/api/v1/ai/assist/task/${encodeURIComponent(queued.body.task_id)}`;
+      const first = await http().get(`${path}?wait=20`).set(bearer(t.admin.token));
+      expect(first.body.status).toBe('completed');
+      for (const message of ['Second', 'Third']) await assist('', t.admin.token, { message, session_id: queued.body.session_id }).expect(200);
+      const workflowId = `chat:${t.brokerId}:${queued.body.session_id}`;
+      expect((await ctx.temporal.client.workflow.getHandle(workflowId).describe()).runId).not.toBe(queued.body.task_id.split('.')[1]);
+      const later = await http().get(path).set(bearer(t.admin.token));
+      expect(later.body).toEqual(first.body);
+    });
+
+    it('previews the prompt without storing anything or starting a workflow', async () => {
+      const sessions = await count('select count(*)::int as n from chat_sessions where tenant_id = ?', [t.brokerId]);
+      const messages = await count('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]);
+      const customers = await count('select count(*)::int as n from customers where tenant_id = ?', [t.brokerId]);
+      const res = await assist('/preview', t.agent.token, { query: 'Office in downtown for rent?' });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ system_prompt: expect.any(String), context: expect.any(String), messages: [{ role: 'user', content: 'Office in downtown for rent?' }], passages: expect.any(Array), listings: expect.any(Array) });
+      expect(res.body.system_prompt).toMatch(/^You are Sofía/);
+      expect(res.body.context).toMatch(/Reply language: en/);
+      expect(res.body.context).toMatch(/Downtown office suite 501/);
+      expect(res.body.listings[0]).toMatchObject({ id: expect.any(String), title: 'Downtown office suite 501', city: 'Downtown', listing_type: 'rent', score: expect.any(Number) });
+      expect(await count('select count(*)::int as n from chat_sessions where tenant_id = ?', [t.brokerId])).toBe(sessions);
+      expect(await count('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId])).toBe(messages);
+      expect(await count('select count(*)::int as n from customers where tenant_id = ?', [t.brokerId])).toBe(customers);
+    });
+
+    it('previews within a session: its history and known facts, and hides other tenants’ sessions', async () => {
+      const first = await assist('', t.admin.token, { message: 'Hi, my name is Carla Diaz' });
+      const res = await assist('/preview', t.admin.token, { message: 'Any offices?', session_id: first.body.session_id });
+      expect(res.body.messages).toEqual([
+        { role: 'user', content: 'Hi, my name is Carla Diaz' },
+        { role: 'assistant', content: first.body.response },
+        { role: 'user', content: 'Any offices?' },
+      ]);
+      expect(res.body.context).toMatch(/- name: Carla Diaz/);
+      expect((await assist('/preview', other.admin.token, { message: 'Any offices?', session_id: first.body.session_id })).status).toBe(404);
+      expect((await assist('/preview', t.admin.token, { message: '' })).status).toBe(422);
     });
   });
 });
