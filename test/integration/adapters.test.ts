@@ -7,6 +7,8 @@ import { bearer, registerTenant, type Tenant } from '../support/identity';
 
 /** Seed 000's error body: the message as `error`, with the code beside it. */
 const seed000Error = (code: string) => ({ status: 'error', error: expect.any(String), code, processing_time: expect.any(Number), request_id: expect.any(String) });
+/** Seed 003's error body. */
+const seed003Error = (code: string) => ({ error: { code, message: expect.any(String), details: expect.any(Object) }, request_id: expect.any(String) });
 
 describe('seed adapters', () => {
   let ctx: TestContext;
@@ -331,6 +333,94 @@ describe('seed adapters', () => {
       expect(res.body.context).toMatch(/- name: Carla Diaz/);
       expect((await assist('/preview', other.admin.token, { message: 'Any offices?', session_id: first.body.session_id })).status).toBe(404);
       expect((await assist('/preview', t.admin.token, { message: '' })).status).toBe(422);
+    });
+  });
+
+  describe('seed 003', () => {
+    let writeKey: string;
+    let adminKey: string;
+    beforeAll(async () => {
+      const key = async (scopes: string[]) => (await http().post('/api/v1/api-keys').set(bearer(t.admin.token)).send({ name: unique('seed003'), scopes })).body.key as string;
+      [writeKey, adminKey] = [await key(['read', 'write']), await key(['read', 'write', 'admin'])];
+    });
+    const chat = (path: string, body: Record<string, unknown>, key = writeKey) => http().post(path).set('X-API-Key', key).send(body);
+
+    it.each(['/api/chat', '/api/v1/chat'])('chats through %s in the project flow with an API key', async (path) => {
+      const sessionId = unique('unique_session_identifier');
+      const email = `${unique('client')}@example.com`;
+      const res = await chat(path, { message: 'I need a mobile app for my business', session_id: sessionId, user_info: { name: 'John Doe', email } });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ response: expect.any(String), session_id: sessionId, conversation_state: { current_step: 'requirement_gathering', collected_info: expect.objectContaining({ project_type: 'mobile_app' }) } });
+      const [row] = await sql<{ flow: string; name: string; email: string }>('select s.flow, c.name, c.email from chat_sessions s join customers c on c.id = s.lead_id where s.tenant_id = ? and s.external_id = ?', [t.brokerId, sessionId]);
+      expect(row).toEqual({ flow: 'project', name: 'John Doe', email });
+    });
+
+    it('returns a session’s history and collected facts, and deletes it', async () => {
+      const sessionId = unique('sess');
+      await chat('/api/chat', { message: 'I need a mobile app for my business', session_id: sessionId }).expect(200);
+      await chat('/api/chat', { message: 'It needs payments and user accounts', session_id: sessionId }).expect(200);
+      const res = await http().get(`/api/sessions/${sessionId}`).set('X-API-Key', writeKey);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        session_id: sessionId,
+        created_at: expect.any(String),
+        last_active: expect.any(String),
+        conversation_history: [
+          { role: 'user', content: 'I need a mobile app for my business', timestamp: expect.any(String) },
+          { role: 'assistant', content: expect.any(String), timestamp: expect.any(String) },
+          { role: 'user', content: 'It needs payments and user accounts', timestamp: expect.any(String) },
+          { role: 'assistant', content: expect.any(String), timestamp: expect.any(String) },
+        ],
+        collected_info: expect.objectContaining({ project_type: 'mobile_app', features: expect.stringContaining('payments') }),
+      });
+      expect(Date.parse(res.body.last_active)).toBeGreaterThanOrEqual(Date.parse(res.body.created_at));
+
+      const forbidden = await http().delete(`/api/sessions/${sessionId}`).set('X-API-Key', writeKey);
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body).toEqual(seed003Error('forbidden'));
+      const deleted = await http().delete(`/api/sessions/${sessionId}`).set('X-API-Key', adminKey);
+      expect(deleted.status).toBe(200);
+      expect(deleted.body).toEqual({ status: 'success', message: 'Session deleted successfully' });
+      const gone = await http().get(`/api/sessions/${sessionId}`).set('X-API-Key', writeKey);
+      expect(gone.status).toBe(404);
+      expect(gone.body).toEqual(seed003Error('not_found'));
+      expect((await http().delete(`/api/sessions/${sessionId}`).set('X-API-Key', adminKey)).status).toBe(404);
+    });
+
+    it.each([
+      ['no session_id', { message: 'hi' }],
+      ['an empty message', { message: '', session_id: 'x' }],
+      ['a 4,001-character message', { message: 'x'.repeat(4001), session_id: 'x' }],
+      ['a malformed email', { message: 'hi', session_id: 'x', user_info: { email: 'nope' } }],
+      ['an unknown field', { message: 'hi', session_id: 'x', extra: true }],
+    ])('answers 400 in seed 003’s shape for %s', async (_label, body) => {
+      const res = await chat('/api/chat', body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(seed003Error('validation_error'));
+      expect(res.body.error.details.issues).toEqual(expect.any(Array));
+    });
+
+    it('answers 401 in seed 003’s shape without a valid key', async () => {
+      for (const res of [await http().post('/api/chat').send({ message: 'hi', session_id: 'x' }), await http().get('/api/sessions/x').set('X-API-Key', 'ck_wrong')]) {
+        expect(res.status).toBe(401);
+        expect(res.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String), details: {} } });
+      }
+    });
+
+    it('hides other tenants’ sessions and refuses a resolved one', async () => {
+      const sessionId = unique('sess');
+      await chat('/api/chat', { message: 'I need a website', session_id: sessionId }).expect(200);
+      const theirs = await http().get(`/api/sessions/${sessionId}`).set(bearer(other.admin.token));
+      expect(theirs.status).toBe(404);
+      expect(theirs.body).toEqual(seed003Error('not_found'));
+      expect((await http().delete(`/api/sessions/${sessionId}`).set(bearer(other.admin.token))).status).toBe(404);
+      expect((await http().get(`/api/sessions/${unique('missing')}`).set('X-API-Key', writeKey)).status).toBe(404);
+
+      const [row] = await sql<{ id: string }>('select id from chat_sessions where tenant_id = ? and external_id = ?', [t.brokerId, sessionId]);
+      await http().post(`/api/v1/chat/sessions/${row!.id}/resolve`).set(bearer(t.admin.token)).expect(200);
+      const late = await chat('/api/chat', { message: 'One more thing', session_id: sessionId });
+      expect(late.status).toBe(409);
+      expect(late.body).toEqual(seed003Error('session_resolved'));
     });
   });
 });
