@@ -7,6 +7,7 @@ import { TOKENS_CHANNEL } from '../src/contracts/chat';
 import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, TenantConfigSchema, type ChatSession, type Customer } from '../src/db/entities';
 import { TENANT_FILTER } from '../src/db/orm';
 import type { Config } from '../src/config';
+import { assistantProfile } from '../src/chat/profile';
 import { publishEvent } from '../src/events/bus';
 import { recordLeadChange, rescoreLead, normalizePhone, normalizeEmail } from '../src/leads/service';
 import { notifyLeadWorkflow } from '../src/leads/workflow';
@@ -173,13 +174,7 @@ export function createChatActivities(deps: ChatDeps) {
       const result = await deps.llm
         .reply(
           {
-            profile: {
-              assistantName: config?.assistantName ?? 'Sofía',
-              persona: config?.persona ?? 'A helpful real-estate assistant.',
-              tone: config?.tone ?? 'friendly-professional',
-              promptSections: (config?.promptSections ?? {}) as unknown as Record<string, string>,
-              flow: session.flow as Flow,
-            },
+            profile: assistantProfile(config, session.flow as Flow),
             history: input.context.history,
             message: input.text,
             passages: input.context.passages,

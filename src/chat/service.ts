@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, WorkflowExecutionAlreadyStartedError, type WorkflowUpdateHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { isGrpcServiceError, WithStartWorkflowOperation, WorkflowIdConflictPolicy, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowExecutionAlreadyStartedError, type WorkflowUpdateHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
 import { chatWorkflowId, MESSAGE_MAX_CHARS, sendMessageUpdate, type ChatChannel, type ChatReply, type ChatSessionInput } from '../contracts/chat';
-import { ChatSessionSchema, CustomerSchema, type ChatSession, type Customer } from '../db/entities';
+import type { RetrievedListing, RetrievedPassage } from '../contracts/retrieval';
+import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, TenantConfigSchema, type ChatSession, type Customer } from '../db/entities';
 import { AppError, NotFoundError, ServiceUnavailableError } from '../errors';
 import type { AppDeps } from '../http/deps';
 import { recordLeadChange, rescoreLead } from '../leads/service';
+import { buildDynamicContext, buildStableSystemPrompt, toApiMessages } from '../llm/prompt';
+import { detectLanguage } from '../llm/rules';
+import { CONVERSATION_STEPS, FLOW_FACTS, type ChatMessage as LlmMessage, type CollectedInfo, type ReplyRequest } from '../llm/types';
+import { retrieve, type SearchDeps } from '../search/retrieve';
+import { assistantProfile } from './profile';
 
 
 /**
@@ -30,6 +37,19 @@ export const MessageText = z
 
 export const ClientMessageId = z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
 
+/** A client's own name for a session (seeds 000 and 003 choose theirs), kept as its externalId. */
+export const ClientSessionId = z.string().trim().min(1).max(200).regex(/^[\w.:@+-]+$/, 'letters, digits and . _ : @ + - only');
+
+/**
+ * A session by the name a client knows it by: the client's own `session_id` (externalId), else
+ * this API's id, which is what such clients are shown for sessions they did not name.
+ */
+export async function findSessionByClientId(em: EntityManager, tenantId: string, clientId: string): Promise<ChatSession | null> {
+  const named = await em.findOne(ChatSessionSchema, { tenantId, externalId: clientId });
+  if (named || !z.uuid().safeParse(clientId).success) return named;
+  return em.findOne(ChatSessionSchema, { tenantId, id: clientId });
+}
+
 export interface TurnTarget {
   session: ChatSession;
   lead: Customer;
@@ -41,7 +61,7 @@ export interface TurnTarget {
  */
 export async function resolveTurnTarget(
   em: EntityManager,
-  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string } },
+  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
 ): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
   let session: ChatSession | null = null;
   if (input.sessionId) {
@@ -58,7 +78,7 @@ export async function resolveTurnTarget(
     if (!lead) throw new NotFoundError('Lead not found');
     if (session && session.leadId !== lead.id) throw new AppError(409, 'conflict', 'The session belongs to another lead');
   } else {
-    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: {}, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
+    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: { ...input.customer?.preferences }, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
     if (lead.email && (await em.count(CustomerSchema, { email: lead.email }))) {
       lead = (await em.findOne(CustomerSchema, { email: lead.email }))!;
     } else {
@@ -175,4 +195,85 @@ async function waitStatus(deps: AppDeps, session: ChatSession, status: string): 
     if (row?.status === status) return;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export type TurnStatus = { status: 'running' } | { status: 'completed'; reply: ChatReply } | { status: 'failed'; error: AppError };
+
+/** gRPC's NOT_FOUND: the run does not know the update. */
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * Where a turn started with `startMessage` stands, waiting up to `waitMs` for it to finish. The
+ * run id pins the run that accepted it, so a session that has since continued as new or closed
+ * still answers. null: that run never had the message.
+ */
+export async function turnStatus(deps: AppDeps, session: ChatSession, turn: { runId?: string; messageId: string }, waitMs: number): Promise<TurnStatus | null> {
+  const { client } = deps.temporal;
+  const update = client.workflow.getHandle(session.workflowId).getUpdateHandle<ChatReply>(turn.messageId, { workflowRunId: turn.runId });
+  try {
+    // Asking for the accepted stage answers at once, with the outcome when there is one; waiting
+    // on the result alone could not tell a slow answer from a running turn.
+    const polled = await client.workflowService.pollWorkflowExecutionUpdate({
+      namespace: client.options.namespace,
+      updateRef: { workflowExecution: { workflowId: session.workflowId, runId: turn.runId }, updateId: turn.messageId },
+      waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED },
+    });
+    if (!polled.outcome && waitMs <= 0) return { status: 'running' };
+    const reply = polled.outcome ? await update.result() : await client.withDeadline(Date.now() + waitMs, () => update.result());
+    return { status: 'completed', reply };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { status: 'running' };
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) return null;
+    if (err instanceof WorkflowUpdateFailedError) return { status: 'failed', error: mapTurnError(err) as AppError };
+    throw mapTurnError(err);
+  }
+}
+
+/** What a turn reads (activities/chat.ts): the last twelve exchanges and four of each source. */
+const PREVIEW_HISTORY = 24;
+const PREVIEW_SOURCES = 4;
+
+export interface TurnPreview {
+  systemPrompt: string;
+  context: string;
+  messages: LlmMessage[];
+  passages: RetrievedPassage[];
+  listings: RetrievedListing[];
+}
+
+/**
+ * The prompt a turn would send the model for this text, built from the tenant's configuration,
+ * the session's known facts and history and a live retrieval, storing nothing and starting no
+ * workflow. Facts the message itself adds are not extracted (that takes a model call), so the
+ * step and missing facts are those before it.
+ */
+export async function previewTurn(search: SearchDeps, em: EntityManager, input: { tenantId: string; text: string; session: ChatSession | null }): Promise<TurnPreview> {
+  const { session } = input;
+  const flow = session?.flow === 'project' ? 'project' : 'real_estate';
+  const [config, earlier, retrieved] = await Promise.all([
+    em.findOne(TenantConfigSchema, { tenantId: input.tenantId }),
+    session ? em.find(ChatMessageSchema, { sessionId: session.id }, { orderBy: { id: 'desc' }, limit: PREVIEW_HISTORY }) : Promise.resolve([]),
+    retrieve(search, { tenantId: input.tenantId, query: input.text, k: PREVIEW_SOURCES }),
+  ]);
+  const history = earlier.reverse().map((m): LlmMessage => ({ role: m.direction === 'in' ? 'user' : 'assistant', content: m.content }));
+  const collected: CollectedInfo = { ...session?.conversationState.collected_info };
+  const stored = session?.conversationState.current_step;
+  const request: ReplyRequest = {
+    profile: assistantProfile(config, flow),
+    history,
+    message: input.text,
+    passages: retrieved.passages,
+    listings: retrieved.listings,
+    collected,
+    step: CONVERSATION_STEPS.find((s) => s === stored) ?? 'greeting',
+    language: detectLanguage(input.text, history),
+    missing: FLOW_FACTS[flow].filter((f) => !collected[f]),
+  };
+  return {
+    systemPrompt: buildStableSystemPrompt(request.profile),
+    context: buildDynamicContext(request),
+    messages: toApiMessages(history, input.text),
+    passages: retrieved.passages,
+    listings: retrieved.listings,
+  };
 }

@@ -25,14 +25,16 @@ import { legacyWebhookRoutes, webhookRoutes } from './routes/webhooks';
 import { documentRoutes, searchRoutes } from './routes/documents';
 import { adminKnowledgeRoutes, kbRoutes } from './routes/knowledge';
 import { propertyRoutes } from './routes/properties';
-import { seed000DocumentRoutes } from './routes/seed000';
+import { seed000Errors, seed000Routes } from './routes/seed000';
+import { seed003Errors, seed003Routes } from './routes/seed003';
+import { assistRoutes } from './routes/assist';
 import { chatRoutes } from './routes/chat';
 
 export type { AppDeps } from './deps';
 
 /** Every router the app mounts; the OpenAPI test walks the same list. */
 export function appRouters(deps: AppDeps) {
-  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps), documentRoutes(deps), searchRoutes(deps), kbRoutes(deps), adminKnowledgeRoutes(deps), propertyRoutes(deps), seed000DocumentRoutes(deps), chatRoutes(deps)];
+  return [healthRoutes(deps), docsRoutes(), authRoutes(deps), brokerRoutes(deps), brokerAdminRoutes(deps), apiKeyRoutes(deps), auditLogRoutes(deps), leadRoutes(deps), clientRoutes(deps), transactionRoutes(deps), pipelineRoutes(deps), webhookRoutes(deps), legacyWebhookRoutes(deps), documentRoutes(deps), searchRoutes(deps), kbRoutes(deps), adminKnowledgeRoutes(deps), propertyRoutes(deps), seed000Routes(deps), chatRoutes(deps), assistRoutes(deps), seed003Routes(deps)];
 }
 
 /** Builds the Koa app without listening, so tests drive `app.callback()` directly. */
@@ -41,7 +43,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true; // the error middleware logs; Koa's default handler would print stacks
 
   app.use(requestMeta());
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, [seed000Errors, seed003Errors]));
   app.use(
     koaBody({
       json: true,

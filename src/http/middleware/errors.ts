@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { AppError, type ErrorBody } from '../../errors';
 import type { Logger } from '../../logger';
 
-interface Presented {
+export interface Presented {
   status: number;
   code: string;
   message: string;
@@ -68,15 +68,32 @@ function loggable(err: unknown): unknown {
   return err;
 }
 
+/**
+ * An adapter's own error shape for the paths it serves: the seeds document theirs, and their
+ * clients parse errors that way, down to the ones raised before a route runs (credentials, JSON).
+ */
+export interface ErrorFormat {
+  matches(path: string): boolean;
+  render(error: Presented, meta: { requestId: string; seconds: number }): { status: number; body: unknown };
+}
+
 /** The single error middleware: nothing below it formats errors, and no stack trace leaves it. */
-export function errorHandler(logger: Logger): Middleware {
+export function errorHandler(logger: Logger, formats: ErrorFormat[] = []): Middleware {
   return async (ctx, next) => {
+    const started = performance.now();
     try {
       await next();
     } catch (err) {
       const presented = present(err);
       if (presented.status >= 500) logger.error({ err: loggable(err), requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
       if (ctx.headerSent) return; // a stream already started; nothing more can be said
+      const format = formats.find((f) => f.matches(ctx.path));
+      if (format) {
+        const rendered = format.render(presented, { requestId: ctx.state.requestId, seconds: Math.round(performance.now() - started) / 1000 });
+        ctx.status = rendered.status;
+        ctx.body = rendered.body;
+        return;
+      }
       const body: ErrorBody = {
         status: 'error',
         error: { code: presented.code, message: presented.message, ...(presented.details === undefined ? {} : { details: presented.details }) },

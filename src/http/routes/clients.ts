@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import type { FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import { LEAD_STATUSES } from '../../contracts';
@@ -59,22 +60,27 @@ export function clientRoutes(deps: AppDeps): Router {
   router.patch('/:id', async (ctx) => {
     const body = ClientPatchSchema.parse(ctx.request.body);
     const client = await findOr404(CustomerSchema, ctx.params.id, 'Client', visibility(ctx));
-    const principal = principalOf(ctx);
-    if (body.assigned_agent_id !== undefined && principal.role === 'AGENT') throw new ValidationError('Only an ADMIN reassigns clients', [{ path: 'assigned_agent_id', message: 'not allowed' }]);
-    if (body.assigned_agent_id) {
-      const agent = await requestEm().findOne(UserSchema, { id: body.assigned_agent_id, tenantId: client.tenantId, isActive: true });
-      if (!agent || agent.role === 'SUPERADMIN') throw new ValidationError('assigned_agent_id is not an active user of this broker', [{ path: 'assigned_agent_id', message: 'unknown agent' }]);
-    }
-    await requestEm().transactional(async (tx) => {
-      tx.assign(client, leadFieldsFrom(body, region));
-      if (body.preferences) client.preferences = { ...client.preferences, ...body.preferences };
-      if (body.assigned_agent_id !== undefined) client.assignedAgentId = body.assigned_agent_id;
-      await recordLeadChange(tx, client, { type: 'updated', description: `Client updated: ${Object.keys(body).join(', ')}`, actorId: principal.id, data: { fields: Object.keys(body) } });
-    });
-    await notifyLeadWorkflow(deps, client.tenantId, client.id, { kind: 'manual_edit', actorId: principal.id, event: 'lead.updated' });
+    await updateClient(deps, ctx, client, body);
     ctx.state.audit = { action: 'clients.update', resource: 'clients', resourceId: client.id };
     ctx.body = presentClient(client);
   });
 
   return router;
+}
+
+/** Applies a client patch (preferences are merged), logs it and tells the lead's workflow. */
+export async function updateClient(deps: AppDeps, ctx: ParameterizedContext, client: Customer, body: z.infer<typeof ClientPatchSchema>): Promise<void> {
+  const principal = principalOf(ctx);
+  if (body.assigned_agent_id !== undefined && principal.role === 'AGENT') throw new ValidationError('Only an ADMIN reassigns clients', [{ path: 'assigned_agent_id', message: 'not allowed' }]);
+  if (body.assigned_agent_id) {
+    const agent = await requestEm().findOne(UserSchema, { id: body.assigned_agent_id, tenantId: client.tenantId, isActive: true });
+    if (!agent || agent.role === 'SUPERADMIN') throw new ValidationError('assigned_agent_id is not an active user of this broker', [{ path: 'assigned_agent_id', message: 'unknown agent' }]);
+  }
+  await requestEm().transactional(async (tx) => {
+    tx.assign(client, leadFieldsFrom(body, deps.config.DEFAULT_PHONE_REGION));
+    if (body.preferences) client.preferences = { ...client.preferences, ...body.preferences };
+    if (body.assigned_agent_id !== undefined) client.assignedAgentId = body.assigned_agent_id;
+    await recordLeadChange(tx, client, { type: 'updated', description: `Client updated: ${Object.keys(body).join(', ')}`, actorId: principal.id, data: { fields: Object.keys(body) } });
+  });
+  await notifyLeadWorkflow(deps, client.tenantId, client.id, { kind: 'manual_edit', actorId: principal.id, event: 'lead.updated' });
 }

@@ -118,12 +118,7 @@ export function leadRoutes(deps: AppDeps): Router {
   router.delete('/:id', async (ctx) => {
     const lead = await findLead(ctx);
     ctx.state.audit = { action: 'leads.delete', resource: 'leads', resourceId: lead.id };
-    await requestEm().transactional(async (tx) => {
-      await tx.nativeDelete(LeadActivitySchema, { customerId: lead.id });
-      await tx.nativeDelete(CustomerSchema, { id: lead.id });
-    });
-    // The workflow sees the lead gone and ends.
-    await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principalOf(ctx).id });
+    await deleteLead(deps, ctx, lead);
     ctx.status = 204;
   });
 
@@ -176,8 +171,18 @@ export function leadRoutes(deps: AppDeps): Router {
   return router;
 }
 
+/** Deletes a customer and its activity log. */
+export async function deleteLead(deps: AppDeps, ctx: ParameterizedContext, lead: Customer): Promise<void> {
+  await requestEm().transactional(async (tx) => {
+    await tx.nativeDelete(LeadActivitySchema, { customerId: lead.id });
+    await tx.nativeDelete(CustomerSchema, { id: lead.id });
+  });
+  // The workflow sees the lead gone and ends.
+  await notifyLeadWorkflow(deps, lead.tenantId, lead.id, { kind: 'manual_edit', actorId: principalOf(ctx).id });
+}
+
 /** Creates, scores and logs a customer; an AGENT's own leads are assigned to it. */
-export async function createLead(deps: AppDeps, ctx: ParameterizedContext, body: z.infer<typeof LeadCreateSchema>): Promise<Customer> {
+export async function createLead(deps: AppDeps, ctx: ParameterizedContext, body: z.infer<typeof LeadCreateSchema>, extra: { preferences?: Record<string, unknown> } = {}): Promise<Customer> {
   const region = deps.config.DEFAULT_PHONE_REGION;
   const principal = principalOf(ctx);
   const tenantId = principal.tenantId;
@@ -187,7 +192,7 @@ export async function createLead(deps: AppDeps, ctx: ParameterizedContext, body:
       tenantId,
       ...leadFieldsFrom(body, region),
       tags: body.tags ?? [],
-      preferences: {},
+      preferences: { ...extra.preferences },
       source: body.source ?? (principal.kind === 'api_key' ? 'api' : 'manual'),
       assignedAgentId: principal.kind === 'user' && principal.role === 'AGENT' ? principal.id : null,
     });
