@@ -124,15 +124,23 @@ export async function ensureAlias(es: SearchClient, prefix: string, kind: Search
 }
 
 /**
- * Points the alias at `next` and drops the indices it pointed at before, in one cluster-state
- * update: searches see the old index until the instant they see the new one.
+ * Points the alias at `next` in one cluster-state update (searches see the old index until the
+ * instant they see the new one), then drops the old indices after `graceMs`, so a search that
+ * resolved the alias just before the swap still finds its index.
  */
-export async function swapAlias(es: SearchClient, alias: string, next: string): Promise<string[]> {
+export async function swapAlias(es: SearchClient, alias: string, next: string, graceMs = 1000): Promise<string[]> {
   const current = await es.indices.getAlias({ name: alias }, { ignore: [404] });
-  const old = Object.keys(current ?? {}).filter((k) => k !== next && k !== 'error' && k !== 'status');
+  const behind = Object.keys(current ?? {}).filter((k) => k !== next && k !== 'error' && k !== 'status');
   await es.indices.updateAliases({
-    actions: [{ add: { index: next, alias } }, ...old.map((index) => ({ remove_index: { index } }))],
+    actions: [{ add: { index: next, alias } }, ...behind.map((index) => ({ remove: { index, alias } }))],
   });
+  // Every other generation of this alias goes, including one a retried swap left behind.
+  const generations = (await es.cat.indices({ index: `${alias}-*`, h: 'index', format: 'json' })) as Array<{ index?: string }>;
+  const old = generations.map((g) => g.index!).filter((index) => index && index !== next);
+  if (old.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, graceMs));
+    await es.indices.delete({ index: old.join(','), ignore_unavailable: true });
+  }
   return old;
 }
 
