@@ -118,6 +118,27 @@ describe('chat', () => {
     expect(tokens.map((e) => e.token).join('')).toBe(done.response);
   });
 
+  it('sends each token as the model produces it, not the whole reply once the turn is over', async () => {
+    // Arrival time of every `data:` block; the offline provider paces its words 8 ms apart here.
+    const res = await http().post('/api/v1/chat/stream').set(bearer(t.admin.token)).send({ message: 'Hola, busco departamento en Las Condes' }).buffer(true).parse((r, cb) => {
+      const arrivals: Array<{ at: number; event: Record<string, unknown> }> = [];
+      let pending = '';
+      r.on('data', (d: Buffer) => {
+        pending += d.toString();
+        const blocks = pending.split('\n\n');
+        pending = blocks.pop()!;
+        for (const block of blocks) if (block.startsWith('data: ')) arrivals.push({ at: performance.now(), event: JSON.parse(block.slice(6)) as Record<string, unknown> });
+      });
+      r.on('end', () => cb(null, arrivals));
+    });
+    const arrivals = res.body as Array<{ at: number; event: Record<string, unknown> }>;
+    const firstToken = arrivals.find((a) => 'token' in a.event)!;
+    const done = arrivals.find((a) => a.event.done === true)!;
+    const words = String(done.event.response).split(/\s+/).length;
+    // Streamed, the first token leads the end by most of the time the words took to produce.
+    expect(done.at - firstToken.at).toBeGreaterThan(((words - 1) * 8) / 2);
+  });
+
   it('streams an error event with a code for a closed session', async () => {
     const first = await chat(t.admin.token, { message: 'hola' });
     await http().post(`/api/v1/chat/sessions/${first.body.session_id}/resolve`).set(bearer(t.admin.token)).expect(200);

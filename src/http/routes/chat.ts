@@ -104,14 +104,21 @@ export async function turnTarget(ctx: ParameterizedContext, body: Pick<ChatTurnB
   return resolveTurnTarget(requestEm(), { tenantId, leadId: body.lead_id ?? undefined, sessionId: body.session_id ?? undefined, channel: body.provider, ...extra });
 }
 
-/** Streams a turn as Server-Sent Events: tokens as they are produced, then `done` or `error`. */
-export async function streamTurn(deps: AppDeps, ctx: ParameterizedContext, target: TurnTarget, messageId: string, text: string, channel: ChatTurnBody['provider']): Promise<void> {
+/**
+ * Streams a turn as Server-Sent Events: tokens as they are produced, then `done` or `error`. The
+ * turn runs on after this returns: Koa writes a body only once the middleware chain has finished,
+ * so awaiting the turn here would hold every token back until the reply was complete.
+ */
+export function streamTurn(deps: AppDeps, ctx: ParameterizedContext, target: TurnTarget, messageId: string, text: string, channel: ChatTurnBody['provider']): void {
   const stream = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream';
   ctx.set({ 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive' });
   ctx.body = stream;
-  const send = (data: unknown) => stream.write(`data: ${JSON.stringify(data)}\n\n`);
+  // A client that went away has its stream destroyed; the turn still completes and is stored.
+  const send = (data: unknown) => {
+    if (!stream.destroyed) stream.write(`data: ${JSON.stringify(data)}\n\n`);
+  };
   // Only one attempt's text is forwarded: a retried model call would otherwise repeat itself.
   let attempt = 0;
   let sent = 0;
@@ -124,18 +131,21 @@ export async function streamTurn(deps: AppDeps, ctx: ParameterizedContext, targe
     send({ token: chunk.text.slice(Math.max(0, sent - chunk.offset)) });
     sent = end;
   });
-  try {
-    const reply = await sendMessage(deps, target, { messageId, text, channel });
-    // A reply answered from a finished turn (a retry) streams its text whole.
-    if (sent === 0 && reply.reply) send({ token: reply.reply });
-    send({ done: true, lead_id: reply.leadId, lead_score: reply.leadScore, lead_status: reply.leadStatus, conversation_state: reply.conversationState.current_step, collected_info: reply.conversationState.collected_info, session_id: target.session.id, message_id: messageId, response: reply.reply });
-  } catch (err) {
-    const mapped = mapTurnError(err) as AppError;
-    send({ error: mapped.message, code: mapped.code ?? 'internal_error' });
-  } finally {
-    unsubscribe();
-    stream.end();
-  }
+  const turn = async () => {
+    try {
+      const reply = await sendMessage(deps, target, { messageId, text, channel });
+      // A reply answered from a finished turn (a retry) streams its text whole.
+      if (sent === 0 && reply.reply) send({ token: reply.reply });
+      send({ done: true, lead_id: reply.leadId, lead_score: reply.leadScore, lead_status: reply.leadStatus, conversation_state: reply.conversationState.current_step, collected_info: reply.conversationState.collected_info, session_id: target.session.id, message_id: messageId, response: reply.reply });
+    } catch (err) {
+      const mapped = mapTurnError(err) as AppError;
+      send({ error: mapped.message, code: mapped.code ?? 'internal_error' });
+    } finally {
+      unsubscribe();
+      stream.end();
+    }
+  };
+  turn().catch((err: Error) => deps.logger.error({ err: err.message, sessionId: target.session.id }, 'chat stream failed'));
 }
 
 /** Seed 001's chat (test, stream, history, verify) and seed 002's sessions. */
@@ -153,7 +163,7 @@ export function chatRoutes(deps: AppDeps): Router {
   router.post('/stream', async (ctx) => {
     const body = ChatTurnSchema.parse(ctx.request.body);
     const target = await turnTarget(ctx, body);
-    await streamTurn(deps, ctx, target, messageIdOf(ctx, body.message_id), body.message, body.provider);
+    streamTurn(deps, ctx, target, messageIdOf(ctx, body.message_id), body.message, body.provider);
   });
 
   router.get('/verify/:lead_id', async (ctx) => {
