@@ -21,7 +21,7 @@ module.exports = tseslint.config(
   {
     // Workflow code is replayed deterministically: no Node builtins, no I/O libraries, and only
     // type imports from activities (values there would drag I/O into the bundle).
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -8,13 +8,17 @@ import { createTemporal, type TemporalDeps } from '../src/temporal/client';
 import { buildWorkflowBundle } from '../worker/bundle';
 import { createWorker } from '../worker/worker';
 
+// Bundling takes seconds; a benchmark with several workers bundles the product's workflows once.
+let productBundle: Promise<{ code: string }> | undefined;
+
 /** An in-process worker on a task queue of its own, with a client for it: the product's wiring. */
 export async function benchWorker(config: Config, orm: Orm, es: SearchClient): Promise<{ config: Config; temporal: TemporalDeps; worker: Worker; stop(): Promise<void> }> {
   const taskQueue = `bench-${randomUUID()}`;
   const queued = { ...config, TEMPORAL_TASK_QUEUE: taskQueue };
   const temporal = createTemporal(queued);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const bundle = await buildWorkflowBundle();
+  productBundle ??= buildWorkflowBundle();
+  const bundle = await productBundle;
   const worker = await createWorker({ config: queued, connection, workflowBundle: { code: bundle.code }, orm, es, temporal, logger: pino({ level: 'silent' }) });
   const running = worker.run();
   return {

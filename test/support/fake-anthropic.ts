@@ -17,8 +17,8 @@ export interface FakeUsage {
 export type FakeBehaviour =
   /** A text answer; streamed in `chunks` pieces when the request asks for a stream. */
   | { type: 'text'; text: string; chunks?: number; chunkDelayMs?: number; firstChunkDelayMs?: number; usage?: FakeUsage; thinking?: string }
-  /** A tool call with this input, for the tool the request's tool_choice names (else its first tool). */
-  | { type: 'tool'; input: Record<string, unknown>; chunks?: number; usage?: FakeUsage; thinking?: string }
+  /** A tool call with this input, for the tool the request's tool_choice names (else its first tool), after `delayMs`. */
+  | { type: 'tool'; input: Record<string, unknown>; chunks?: number; delayMs?: number; usage?: FakeUsage; thinking?: string }
   /** An HTTP error with the API's error body. */
   | { type: 'error'; status: number; errorType: string; message?: string; retryAfterSeconds?: number }
   /** Takes the request and never answers. */
@@ -36,6 +36,11 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: Record<string, unknown>;
   receivedAt: number;
+  /**
+   * performance.now() in this process: the body arrived, the first content delta was written (a
+   * stream), the answer ended. Benchmarks subtract the fake's own time from what they measure.
+   */
+  timing: { received: number; firstDelta?: number; ended?: number };
 }
 
 export interface FakeAnthropicOptions {
@@ -101,11 +106,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     } catch {
       body = {};
     }
-    requests.push({ requestId, method: req.method ?? '', path: req.url ?? '', headers, body, receivedAt: Date.now() });
+    const timing: RecordedRequest['timing'] = { received: performance.now() };
+    requests.push({ requestId, method: req.method ?? '', path: req.url ?? '', headers, body, receivedAt: Date.now(), timing });
 
     const sendJson = (status: number, payload: unknown, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': requestId, ...extra });
       res.end(JSON.stringify(payload));
+      timing.ended = performance.now();
     };
     const fail = (status: number, type: string, message: string, extra: Record<string, string> = {}) => sendJson(status, errorBody(type, message, requestId), extra);
 
@@ -150,6 +157,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
     if (body.stream !== true) {
       if (behaviour.type !== 'text' && behaviour.type !== 'tool') return fail(500, 'api_error', `${behaviour.type} needs a streaming request`);
+      if (behaviour.type === 'tool' && behaviour.delayMs) await sleep(behaviour.delayMs);
+      if (res.destroyed) return;
       const content: unknown[] = [];
       if (thinking) content.push({ type: 'thinking', thinking, signature: 'sig_fake' });
       content.push(isTool ? { type: 'tool_use', id: `toolu_fake_${n}`, name: toolName, input: (behaviour as { input: unknown }).input, caller: { type: 'direct' } } : { type: 'text', text, citations: null });
@@ -195,9 +204,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (behaviour.type === 'text') {
         const wait = i === 0 ? (behaviour.firstChunkDelayMs ?? behaviour.chunkDelayMs ?? 0) : (behaviour.chunkDelayMs ?? 0);
         if (wait > 0) await sleep(wait);
+      } else if (behaviour.type === 'tool' && i === 0 && behaviour.delayMs) {
+        await sleep(behaviour.delayMs);
       }
       if (res.destroyed) return;
       send('content_block_delta', { type: 'content_block_delta', index, delta: isTool ? { type: 'input_json_delta', partial_json: pieces[i] } : { type: 'text_delta', text: pieces[i] } });
+      if (i === 0) timing.firstDelta = performance.now();
     }
     if (behaviour.type === 'stall') return;
     if (behaviour.type === 'stream_error') {
@@ -209,6 +221,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     send('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
     send('message_stop', { type: 'message_stop' });
     res.end();
+    timing.ended = performance.now();
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
