@@ -157,7 +157,8 @@ export function createChatActivities(deps: ChatDeps) {
       const conn = em.getConnection();
       let pending = '';
       let offset = 0;
-      let lastFlush = Date.now();
+      // The first text goes out at once; later text in bursts.
+      let lastFlush = 0;
       const flush = async () => {
         if (!pending) return;
         const text = pending;

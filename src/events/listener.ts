@@ -24,11 +24,6 @@ const CATCH_UP_WINDOW = 1000;
 /** Ids remembered to drop duplicates between notifications and catch-up reads. */
 const SEEN_CAPACITY = 20_000;
 
-/**
- * One LISTEN connection per API process. Delivers events in commit order (NOTIFY's order, not id
- * order: ids are taken before commit). After a lost connection it reconnects and replays recent
- * rows it has not delivered, so subscribers see no gaps and no duplicates.
- */
 /** A piece of a streamed reply: `offset` counts characters already sent by the same attempt. */
 export interface TokenChunk {
   attempt: number;
@@ -36,6 +31,11 @@ export interface TokenChunk {
   text: string;
 }
 
+/**
+ * One LISTEN connection per API process. Delivers events in commit order (NOTIFY's order, not id
+ * order: ids are taken before commit). After a lost connection it reconnects and replays recent
+ * rows it has not delivered, so subscribers see no gaps and no duplicates.
+ */
 export class EventListener {
   private client: Client | null = null;
   private readonly emitter = new EventEmitter();
