@@ -236,7 +236,7 @@ async function upsertChunks(em: ReturnType<MikroORM['em']['fork']>, rows: Array<
   const values = rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
   await em.getConnection().execute(
     `insert into "knowledge_chunks" ("id", "tenant_id", "source", "source_id", "ordinal", "title", "text", "created_at") values ${values}
-     on conflict ("id") do update set "title" = excluded."title", "text" = excluded."text"`,
+     on conflict ("id") do update set "title" = excluded."title", "text" = excluded."text", "created_at" = excluded."created_at"`,
     rows.flatMap((r) => [r.id, r.tenantId, r.source, r.sourceId, r.ordinal, r.title, r.text, r.createdAt]),
   );
 }

@@ -125,6 +125,7 @@ export const KnowledgeChunkSchema = defineEntity({
     ordinal: p.integer(),
     title: p.string().length(300).nullable(),
     text: p.text(),
+    /** When this text was last written: a rebuild re-indexes passages written while it copied. */
     createdAt: p.datetime().onCreate(() => new Date()),
   }),
 });
