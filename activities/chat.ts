@@ -95,14 +95,7 @@ export function createChatActivities(deps: ChatDeps) {
       // A run started for a session resolved a moment ago (the API checked before the resolve
       // landed) must not take the message.
       if (session.status === 'resolved') throw ApplicationFailure.nonRetryable('This session is closed; start a new one', 'session_closed');
-      const inserted = await em.getConnection().execute<Array<{ id: string }>>(
-        `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, created_at)
-         values (?, ?, ?, 'in', 'customer', ?, ?, ?, now())
-         on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
-         returning id`,
-        [input.tenantId, input.sessionId, input.leadId, input.text, input.messageId, input.channel],
-      );
-      const inboundId = Number(inserted[0]!.id);
+      const inboundId = await storeMessageOnce(em, { ...input, direction: 'in', senderType: 'customer', actorId: null });
       await publishEvent(em, {
         topic: topics.chatSession(input.tenantId, input.sessionId),
         tenantId: input.tenantId,
@@ -282,14 +275,8 @@ export function createChatActivities(deps: ChatDeps) {
     /** A person's reply in a handed-off session: stored once and sent to the session's listeners. */
     async recordAgentReply(input: { tenantId: string; sessionId: string; leadId: string; agentId: string; text: string; messageId: string }): Promise<number> {
       const em = scoped(input.tenantId);
-      const rows = await em.getConnection().execute<Array<{ id: string }>>(
-        `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, actor_id, created_at)
-         values (?, ?, ?, 'out', 'agent', ?, ?, ?, now())
-         on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
-         returning id`,
-        [input.tenantId, input.sessionId, input.leadId, input.text, input.messageId, input.agentId],
-      );
-      const id = Number(rows[0]!.id);
+      const session = await loadSession(em, input.sessionId);
+      const id = await storeMessageOnce(em, { ...input, channel: session.channel, direction: 'out', senderType: 'agent', actorId: input.agentId });
       await em.nativeUpdate(ChatSessionSchema, { id: input.sessionId }, { lastMessageAt: new Date() });
       await publishEvent(em, {
         topic: topics.chatSession(input.tenantId, input.sessionId),
@@ -320,6 +307,21 @@ export function createChatActivities(deps: ChatDeps) {
       });
     },
   };
+}
+
+/** Stores a customer's or agent's message once per client message id; returns its id either way. */
+async function storeMessageOnce(
+  em: EntityManager,
+  m: { tenantId: string; sessionId: string; leadId: string; text: string; messageId: string; channel: ChatChannel; direction: 'in' | 'out'; senderType: 'customer' | 'agent'; actorId: string | null },
+): Promise<number> {
+  const rows = await em.getConnection().execute<Array<{ id: string }>>(
+    `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, actor_id, created_at)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
+     on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
+     returning id`,
+    [m.tenantId, m.sessionId, m.leadId, m.direction, m.senderType, m.text, m.messageId, m.channel, m.actorId],
+  );
+  return Number(rows[0]!.id);
 }
 
 /** Copies collected facts to the lead's own fields; returns the fields that changed. */
