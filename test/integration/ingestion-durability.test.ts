@@ -41,16 +41,19 @@ describe('document ingestion survives a worker killed mid-file', () => {
     expect(res.status).toBe(202);
     const { document_id: documentId, workflow_id: workflowId } = res.body.processed_files[0];
 
-    // Kill as soon as the first batches are written: the rest of the file is still to do.
-    let processed = 0;
-    for (let i = 0; i < 600 && processed === 0; i++) {
-      processed = (await sql<{ processed_rows: number }>('select processed_rows from documents where id = ?', [documentId]))[0]!.processed_rows;
-      if (processed === 0) await new Promise((r) => setTimeout(r, 50));
+    // Kill once the server has recorded a heartbeat (the position to resume from) and the rest of
+    // the file is still to do.
+    const handle = ctx.temporal.client.workflow.getHandle(workflowId);
+    let recorded = false;
+    for (let i = 0; i < 1200 && !recorded; i++) {
+      const pendingNow = (await handle.describe()).raw.pendingActivities ?? [];
+      recorded = (pendingNow[0]?.heartbeatDetails?.payloads?.length ?? 0) > 0;
+      if (!recorded) await new Promise((r) => setTimeout(r, 25));
     }
+    expect(recorded).toBe(true);
     first.child.kill('SIGKILL');
     await first.exited;
     const killedAt = new Date();
-    const handle = ctx.temporal.client.workflow.getHandle(workflowId);
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
     expect(pending).toHaveLength(1);
     const stored = Number((await sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n);
