@@ -5,7 +5,7 @@ import { topics } from '../src/contracts/events';
 import type { ChatChannel, ChatReply, ConversationState, GeneratedReply, SessionStatus, TurnContext } from '../src/contracts/chat';
 import { TOKENS_CHANNEL } from '../src/contracts/chat';
 import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, TenantConfigSchema, type ChatSession, type Customer } from '../src/db/entities';
-import { TENANT_FILTER } from '../src/db/orm';
+import { tenantEm } from '../src/db/orm';
 import type { Config } from '../src/config';
 import { assistantProfile } from '../src/chat/profile';
 import { publishEvent } from '../src/events/bus';
@@ -69,11 +69,7 @@ export function nextStep(flow: 'real_estate' | 'project', collected: CollectedIn
 
 /** The chat turn's side effects: each is idempotent on the client's message id. */
 export function createChatActivities(deps: ChatDeps) {
-  const scoped = (tenantId: string) => {
-    const em = deps.orm.em.fork();
-    em.setFilterParams(TENANT_FILTER, { tenantId });
-    return em;
-  };
+  const scoped = (tenantId: string) => tenantEm(deps.orm, tenantId);
   const loadSession = async (em: EntityManager, sessionId: string): Promise<ChatSession> => {
     const session = await em.findOne(ChatSessionSchema, { id: sessionId });
     if (!session) throw ApplicationFailure.nonRetryable(`session ${sessionId} does not exist`, 'session_not_found');

@@ -4,7 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { DocumentIngestionInput, IndexBatchProgress, RowError, StoredDocument } from '../src/contracts/documents';
 import { topics } from '../src/contracts/events';
 import { DocumentSchema, KnowledgeChunkSchema, KnowledgeEntrySchema, PropertySchema } from '../src/db/entities';
-import { TENANT_FILTER } from '../src/db/orm';
+import { tenantEm } from '../src/db/orm';
 import { chunkText, DocumentError, parseDocument, type ListingRecord } from '../src/documents';
 import type { Embedder } from '../src/embeddings/types';
 import { publishEvent } from '../src/events/bus';
@@ -65,11 +65,7 @@ interface StoreProgress {
 
 /** The document ingestion's side effects: parse and store, index, report. */
 export function createIngestionActivities(deps: IngestionDeps) {
-  const scoped = (tenantId: string) => {
-    const em = deps.orm.em.fork();
-    em.setFilterParams(TENANT_FILTER, { tenantId });
-    return em;
-  };
+  const scoped = (tenantId: string) => tenantEm(deps.orm, tenantId);
   // Per document, so concurrent uploads do not silence each other's progress.
   const lastProgressAt = new Map<string, number>();
   const progress = async (tenantId: string, documentId: string, payload: Record<string, unknown>) => {

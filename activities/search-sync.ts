@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { TENANT_FILTER } from '../src/db/orm';
+import { tenantEm } from '../src/db/orm';
 import type { Embedder } from '../src/embeddings/types';
 import { indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
 import type { SearchClient } from '../src/search/client';
@@ -23,11 +23,7 @@ interface RebuildProgress {
 
 /** The searchSync workflow's steps: build a fresh index from Postgres, then move the alias. */
 export function createSearchSyncActivities(deps: SearchSyncDeps) {
-  const scoped = (tenantId: string) => {
-    const em = deps.orm.em.fork();
-    em.setFilterParams(TENANT_FILTER, { tenantId });
-    return em;
-  };
+  const scoped = (tenantId: string) => tenantEm(deps.orm, tenantId);
   const copy = async (tenantId: string, kind: SearchKind, index: string, where: Record<string, unknown>, state: { after: string | null; count: number }, onBatch?: () => void) => {
     const em = scoped(tenantId);
     for (;;) {

@@ -41,6 +41,13 @@ export function ormOptions(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_
   };
 }
 
+/** An entity manager of its own for work outside a request (activities), scoped to one tenant. */
+export function tenantEm(orm: Orm, tenantId: string) {
+  const em = orm.em.fork();
+  em.setFilterParams(TENANT_FILTER, { tenantId });
+  return em;
+}
+
 export function initOrm(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Promise<Orm> {
   return MikroORM.init(ormOptions(config));
 }

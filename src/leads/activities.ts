@@ -4,7 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { RescoreOutcome, WebhookEvent } from '../contracts';
 import { CustomerSchema, LeadActivitySchema, WebhookSubscriptionSchema } from '../db/entities';
 import { presentLead } from './present';
-import { TENANT_FILTER } from '../db/orm';
+import { tenantEm } from '../db/orm';
 import { recordLeadChange, rescoreLead, setStage } from './service';
 
 /** A key for this activity attempt's effects, the same across its retries. */
@@ -20,11 +20,7 @@ async function alreadyDone(em: ReturnType<MikroORM['em']['fork']>, leadId: strin
 
 /** The leadQualification workflow's side effects, scoped to the lead's tenant. */
 export function leadActivities(orm: MikroORM) {
-  const scoped = (tenantId: string) => {
-    const em = orm.em.fork();
-    em.setFilterParams(TENANT_FILTER, { tenantId });
-    return em;
-  };
+  const scoped = (tenantId: string) => tenantEm(orm, tenantId);
 
   return {
     async rescoreLeadActivity(input: { tenantId: string; leadId: string; reasons: string[] }): Promise<RescoreOutcome> {
