@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   agentReplySignal,
@@ -76,6 +76,9 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
         return reply;
       } finally {
         busy = false;
+        // The idle clock counts from the end of the last reply, not from when the message arrived
+        // (patched: runs recorded before this change restarted it only on arrival).
+        if (patched('idle-from-reply-end')) lastActivity += 1;
       }
     },
     {

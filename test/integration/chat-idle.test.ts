@@ -23,6 +23,7 @@ describe('an idle chat session', () => {
     const first = await chat({ message: 'Hola, me llamo Lucía y busco casa' });
     const sid = first.body.session_id;
     const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
+    const firstRun = (await handle.describe()).runId;
     let status = '';
     for (let i = 0; i < 100 && status !== 'COMPLETED'; i++) {
       status = (await handle.describe()).status.name;
@@ -34,7 +35,8 @@ describe('an idle chat session', () => {
     const again = await chat({ message: '¿Qué casas tienen?', session_id: sid });
     expect(again.status).toBe(200);
     expect(again.body.conversation_state.collected_info).toMatchObject({ name: 'Lucía' });
-    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('active');
-    expect((await handle.describe()).status.name).toBe('RUNNING');
+    // The reopening turn stored the session as active; the session may close again once idle.
+    expect(again.body.session_status).toBe('active');
+    expect((await handle.describe()).runId).not.toBe(firstRun);
   });
 });
