@@ -9,6 +9,7 @@ import { tenantEm } from '../src/db/orm';
 import type { Config } from '../src/config';
 import { assistantProfile } from '../src/chat/profile';
 import { publishEvent } from '../src/events/bus';
+import { applySessionStatus, storeAgentReply, storeMessageOnce } from '../src/chat/store';
 import { recordLeadChange, rescoreLead, normalizePhone, normalizeEmail } from '../src/leads/service';
 import { notifyLeadWorkflow } from '../src/leads/workflow';
 import { FLOW_FACTS, LlmError, type CollectedInfo, type LlmProvider } from '../src/llm';
@@ -140,6 +141,13 @@ export function createChatActivities(deps: ChatDeps) {
       const em = scoped(input.tenantId);
       const config = await em.findOne(TenantConfigSchema, { tenantId: input.tenantId });
       const session = await loadSession(em, input.sessionId);
+      // A message retried after its run ended (idle close, continue-as-new) or after its reply
+      // left the run's recent replies is answered with the stored reply, not a second model call.
+      const stored = await em.findOne(ChatMessageSchema, { sessionId: input.sessionId, clientMessageId: input.messageId, direction: 'out', senderType: 'assistant' });
+      if (stored) {
+        const usage = { inputTokens: stored.inputTokens, outputTokens: stored.outputTokens, cacheReadTokens: stored.cacheReadTokens, cacheWriteTokens: stored.cacheWriteTokens };
+        return { text: stored.content, provider: stored.provider ?? 'unknown', model: stored.model ?? 'unknown', usage, costUsd: stored.costUsd, latencyMs: stored.latencyMs ?? 0 };
+      }
       const activity = Context.current();
       const { attempt } = activity.info;
       const key = `${input.sessionId}:${input.messageId}`;
@@ -272,52 +280,21 @@ export function createChatActivities(deps: ChatDeps) {
     async recordAgentReply(input: { tenantId: string; sessionId: string; leadId: string; agentId: string; text: string; messageId: string }): Promise<number> {
       const em = scoped(input.tenantId);
       const session = await loadSession(em, input.sessionId);
-      const id = await storeMessageOnce(em, { ...input, channel: session.channel, direction: 'out', senderType: 'agent', actorId: input.agentId });
-      await em.nativeUpdate(ChatSessionSchema, { id: input.sessionId }, { lastMessageAt: new Date() });
-      await publishEvent(em, {
-        topic: topics.chatSession(input.tenantId, input.sessionId),
-        tenantId: input.tenantId,
-        type: 'chat.message',
-        payload: { session_id: input.sessionId, lead_id: input.leadId, message_id: id, direction: 'out', sender_type: 'agent', content: input.text, agent_id: input.agentId },
-        idempotencyKey: `chat-agent:${input.sessionId}:${input.messageId}`,
-      });
-      return id;
+      return storeAgentReply(em, session, input);
     },
 
     /** Records a lifecycle change (handoff, release, resolve, idle close) and announces it. */
     async setSessionStatus(input: { tenantId: string; sessionId: string; status: SessionStatus; actorId: string | null; reason?: string }): Promise<void> {
-      const em = scoped(input.tenantId);
-      const changes: Partial<ChatSession> = { status: input.status };
-      if (input.status === 'handoff') Object.assign(changes, { handoffReason: input.reason ?? null, assignedAgentId: input.actorId });
-      if (input.status === 'active') Object.assign(changes, { handoffReason: null });
-      if (input.status === 'resolved') changes.resolvedAt = new Date();
-      const n = await em.nativeUpdate(ChatSessionSchema, { id: input.sessionId }, changes);
-      if (n === 0) return;
       const { workflowExecution: run, activityId } = Context.current().info;
-      await publishEvent(em, {
-        topic: topics.chatSession(input.tenantId, input.sessionId),
-        tenantId: input.tenantId,
-        type: 'chat.status',
-        payload: { session_id: input.sessionId, status: input.status, actor_id: input.actorId, reason: input.reason ?? null },
-        idempotencyKey: `${run?.workflowId}:${run?.runId}:${activityId}`,
-      });
+      await applySessionStatus(scoped(input.tenantId), { ...input, idempotencyKey: `${run?.workflowId}:${run?.runId}:${activityId}` });
     },
   };
 }
 
-/** Stores a customer's or agent's message once per client message id; returns its id either way. */
-async function storeMessageOnce(
-  em: EntityManager,
-  m: { tenantId: string; sessionId: string; leadId: string; text: string; messageId: string; channel: ChatChannel; direction: 'in' | 'out'; senderType: 'customer' | 'agent'; actorId: string | null },
-): Promise<number> {
-  const rows = await em.getConnection().execute<Array<{ id: string }>>(
-    `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, actor_id, created_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
-     on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
-     returning id`,
-    [m.tenantId, m.sessionId, m.leadId, m.direction, m.senderType, m.text, m.messageId, m.channel, m.actorId],
-  );
-  return Number(rows[0]!.id);
+/** The declared length of a customer column, when it has one. */
+function columnLength(em: EntityManager, field: string): number | undefined {
+  const props = em.getMetadata().get(CustomerSchema.meta.className).properties as Record<string, { length?: number } | undefined>;
+  return props[field]?.length;
 }
 
 /** Copies collected facts to the lead's own fields; returns the fields that changed. */
@@ -331,7 +308,8 @@ async function fillLead(em: EntityManager, lead: Customer, collected: CollectedI
     if (!value || (lead as Record<string, unknown>)[field] === value) continue;
     // A phone or email another customer of the tenant already has stays in the conversation only.
     if ((fact === 'phone' || fact === 'email') && (await em.count(CustomerSchema, { [field]: value, id: { $ne: lead.id } }))) continue;
-    (lead as Record<string, unknown>)[field] = value.slice(0, fact === 'features' ? 4000 : 200);
+    // A model may describe a fact at length; the column keeps what fits.
+    (lead as Record<string, unknown>)[field] = value.slice(0, columnLength(em, field) ?? 4000);
     changed.push(fact);
   }
   return changed;

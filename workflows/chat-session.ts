@@ -41,7 +41,7 @@ const RECENT_REPLIES = 50;
  * timeout; long sessions continue as new with their recent replies carried over.
  */
 export async function chatSession(input: ChatSessionInput, carried?: ChatSessionState): Promise<ChatSessionState> {
-  const state: ChatSessionState = carried ?? { status: 'active', turns: 0, recent: [] };
+  const state: ChatSessionState = carried ?? { status: input.initialStatus ?? 'active', turns: 0, recent: [] };
   const recent = new Map(state.recent);
   let runTurns = 0;
   let busy = false;
@@ -114,11 +114,19 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
       () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0 || lastActivity !== seenActivity || runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested,
       input.idleTimeoutMs,
     );
-    if (!woke && !busy) {
+    // A signal that landed with the timer is handled first; the session is idle only without one.
+    const pending = () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0;
+    if (!woke && !busy && !pending()) {
+      const before = state.status;
       state.status = 'closed';
       await condition(allHandlersFinished);
-      await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'closed', actorId: null });
-      return { ...state, recent: [...recent] };
+      // A handed-off session stays with its person: the record keeps 'handoff', and the next
+      // message's run starts from it.
+      const keepsHandoff = before === 'handoff' && patched('idle-keeps-handoff');
+      if (!keepsHandoff) await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'closed', actorId: null });
+      if (!pending()) return { ...state, recent: [...recent] };
+      // A signal arrived while closing: the session stays open to handle it.
+      state.status = before;
     }
     while (statusChanges.length > 0 && !ended) {
       const change = statusChanges.shift()!;

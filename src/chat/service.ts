@@ -4,18 +4,21 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import sanitizeHtml from 'sanitize-html';
+import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
-import { chatWorkflowId, MESSAGE_MAX_CHARS, sendMessageUpdate, type ChatChannel, type ChatReply, type ChatSessionInput } from '../contracts/chat';
+import { agentReplySignal, chatWorkflowId, MESSAGE_MAX_CHARS, sendMessageUpdate, type AgentReplyInput, type ChatChannel, type ChatReply, type ChatSessionInput } from '../contracts/chat';
 import type { RetrievedListing, RetrievedPassage } from '../contracts/retrieval';
 import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, TenantConfigSchema, type ChatSession, type Customer } from '../db/entities';
 import { AppError, NotFoundError, ServiceUnavailableError } from '../errors';
 import type { AppDeps } from '../http/deps';
+import { tenantEm } from '../db/orm';
 import { recordLeadChange, rescoreLead } from '../leads/service';
 import { buildDynamicContext, buildStableSystemPrompt, toApiMessages } from '../llm/prompt';
 import { detectLanguage } from '../llm/rules';
 import { CONVERSATION_STEPS, FLOW_FACTS, type ChatMessage as LlmMessage, type CollectedInfo, type ReplyRequest } from '../llm/types';
 import { retrieve, type SearchDeps } from '../search/retrieve';
 import { assistantProfile } from './profile';
+import { applySessionStatus, storeAgentReply } from './store';
 
 
 /**
@@ -55,39 +58,49 @@ export interface TurnTarget {
   lead: Customer;
 }
 
+/** Names the session a first message creates, so a retry of that message finds it again. */
+const SESSION_FROM_MESSAGE = '8c1f3b52-6f0e-4d37-9a51-3d2b7e0c9f14';
+
 /**
  * The session and lead a message belongs to: given ids must exist in the tenant (else 404);
- * omitted ones are created, as seed 001's chat does for an unknown customer.
+ * omitted ones are created, as seed 001's chat does for an unknown customer. A session created
+ * for a message takes an id derived from the message id, so when the first attempt created it
+ * but did not get its reply back, the retry continues that session rather than opening another.
  */
 export async function resolveTurnTarget(
   em: EntityManager,
-  input: { tenantId: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
+  input: { tenantId: string; messageId?: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
 ): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
+  const { tenantId } = input;
+  const derivedSessionId = input.messageId ? uuidv5(`${tenantId}:${input.messageId}`, SESSION_FROM_MESSAGE) : randomUUID();
   let session: ChatSession | null = null;
   if (input.sessionId) {
-    session = await em.findOne(ChatSessionSchema, { id: input.sessionId });
+    session = await em.findOne(ChatSessionSchema, { tenantId, id: input.sessionId });
     if (!session) throw new NotFoundError('Session not found');
-  } else if (input.externalSessionId) {
-    session = await em.findOne(ChatSessionSchema, { externalId: input.externalSessionId });
+  } else {
+    if (input.externalSessionId) session = await em.findOne(ChatSessionSchema, { tenantId, externalId: input.externalSessionId });
+    session ??= await em.findOne(ChatSessionSchema, { tenantId, id: derivedSessionId });
   }
   let lead: Customer | null = null;
   let createdLead = false;
   const leadId = input.leadId ?? session?.leadId;
+  const email = input.customer?.email?.toLowerCase() ?? null;
   if (leadId) {
-    lead = await em.findOne(CustomerSchema, { id: leadId });
+    lead = await em.findOne(CustomerSchema, { tenantId, id: leadId });
     if (!lead) throw new NotFoundError('Lead not found');
     if (session && session.leadId !== lead.id) throw new AppError(409, 'conflict', 'The session belongs to another lead');
   } else {
-    lead = em.create(CustomerSchema, { id: randomUUID(), tenantId: input.tenantId, tags: [], preferences: { ...input.customer?.preferences }, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email: input.customer?.email?.toLowerCase() ?? null });
-    if (lead.email && (await em.count(CustomerSchema, { email: lead.email }))) {
-      lead = (await em.findOne(CustomerSchema, { email: lead.email }))!;
-    } else {
+    // A returning customer is known by email; looked up before anything is created, as a
+    // created entity would be flushed by the query that looks for its twin.
+    lead = email ? await em.findOne(CustomerSchema, { tenantId, email }) : null;
+    if (!lead) {
+      lead = em.create(CustomerSchema, { id: randomUUID(), tenantId, tags: [], preferences: { ...input.customer?.preferences }, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email });
       createdLead = true;
     }
   }
   let createdSession = false;
   if (!session) {
-    const id = randomUUID();
+    const id = derivedSessionId;
     session = em.create(ChatSessionSchema, {
       id,
       tenantId: input.tenantId,
@@ -119,6 +132,7 @@ const workflowInput = (deps: AppDeps, target: TurnTarget): ChatSessionInput => (
   channel: target.session.channel,
   idleTimeoutMs: deps.config.CHAT_IDLE_TIMEOUT_MS,
   maxTurnsPerRun: deps.config.CHAT_MAX_TURNS_PER_RUN,
+  ...(target.session.status === 'handoff' ? { initialStatus: 'handoff' as const } : {}),
 });
 
 function startOperation(deps: AppDeps, target: TurnTarget) {
@@ -143,21 +157,52 @@ function assertOpen(session: ChatSession): void {
  */
 export async function sendMessage(deps: AppDeps, target: TurnTarget, msg: { messageId: string; text: string; channel?: ChatChannel }): Promise<ChatReply> {
   assertOpen(target.session);
-  try {
-    return await deps.temporal.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [msg], startWorkflowOperation: startOperation(deps, target) });
-  } catch (err) {
-    throw mapTurnError(err);
-  }
+  return withReopen(deps, target, () => deps.temporal.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [msg], startWorkflowOperation: startOperation(deps, target) }));
 }
 
 /** Starts a turn without waiting for the reply: seed 002's queued assistance. */
 export async function startMessage(deps: AppDeps, target: TurnTarget, msg: { messageId: string; text: string }): Promise<WorkflowUpdateHandle<ChatReply>> {
   assertOpen(target.session);
-  try {
-    return await deps.temporal.client.workflow.startUpdateWithStart(sendMessageUpdate, { args: [msg], updateId: msg.messageId, waitForStage: 'ACCEPTED', startWorkflowOperation: startOperation(deps, target) });
-  } catch (err) {
-    throw mapTurnError(err);
+  return withReopen(deps, target, () =>
+    deps.temporal.client.workflow.startUpdateWithStart(sendMessageUpdate, { args: [msg], updateId: msg.messageId, waitForStage: 'ACCEPTED', startWorkflowOperation: startOperation(deps, target) }),
+  );
+}
+
+/** How long a message waits for an idle session's run to finish closing before it reopens it. */
+const CLOSING_WAIT_MS = 10_000;
+
+/**
+ * Sends a message, reopening the session when it reached a run that was closing for idleness
+ * (the run refuses it; a new run takes it once the old one is done). A session resolved or
+ * deleted meanwhile answers as such.
+ */
+async function withReopen<T>(deps: AppDeps, target: TurnTarget, send: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= 2 || !isSessionClosed(err)) throw mapTurnError(err);
+      const current = async () => {
+        const row = await tenantEm(deps.orm, target.session.tenantId).findOne(ChatSessionSchema, { id: target.session.id });
+        if (!row) throw new NotFoundError('Session not found');
+        if (row.status === 'resolved') throw mapTurnError(err);
+        return row;
+      };
+      await current();
+      const handle = deps.temporal.client.workflow.getHandle(target.session.workflowId);
+      await deps.temporal.client.withDeadline(Date.now() + CLOSING_WAIT_MS, () => handle.result()).catch(() => undefined);
+      target.session.status = (await current()).status;
+    }
   }
+}
+
+function isSessionClosed(err: unknown): boolean {
+  let cause: unknown = err;
+  while (cause && typeof cause === 'object') {
+    if (cause instanceof ApplicationFailure && cause.type === 'session_closed') return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Workflow failures as HTTP: a closed session is the client's to fix, the rest is ours. */
@@ -175,18 +220,31 @@ export function mapTurnError(err: unknown): Error {
   return new ServiceUnavailableError('The assistant is unavailable right now; retry with the same message id');
 }
 
-/** Resolves, hands off or releases a session by signalling its workflow, or records it when none runs. */
-export async function signalSession(deps: AppDeps, session: ChatSession, signal: 'resolve' | 'handoff' | 'releaseToBot', args: Record<string, unknown>): Promise<void> {
-  const handle = deps.temporal.client.workflow.getHandle(session.workflowId);
+/**
+ * Resolves, hands off or releases a session by signalling its workflow; when no workflow runs
+ * for it (never started, or closed while idle) the session record is the whole state, and the
+ * change is written there, so the next message's run starts from it.
+ */
+export async function signalSession(deps: AppDeps, session: ChatSession, signal: 'resolve' | 'handoff' | 'releaseToBot', args: { actorId: string; reason?: string }): Promise<void> {
   try {
-    await handle.signal(signal, args);
-  } catch {
-    // No open workflow (never started, or idle-closed): the session record is the whole state.
+    await deps.temporal.client.workflow.getHandle(session.workflowId).signal(signal, args);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw mapTurnError(err);
     const status = signal === 'resolve' ? 'resolved' : signal === 'handoff' ? 'handoff' : 'active';
-    await deps.orm.em.fork().nativeUpdate(ChatSessionSchema, { id: session.id }, { status, ...(status === 'resolved' ? { resolvedAt: new Date() } : {}) }, { filters: { tenant: { tenantId: session.tenantId } } });
+    await applySessionStatus(tenantEm(deps.orm, session.tenantId), { tenantId: session.tenantId, sessionId: session.id, status, actorId: args.actorId, reason: args.reason, idempotencyKey: `chat-status:${session.id}:${randomUUID()}` });
     return;
   }
   if (signal === 'resolve') await waitStatus(deps, session, 'resolved');
+}
+
+/** An agent's reply: through the session's workflow when one runs, else stored directly. */
+export async function sendAgentReply(deps: AppDeps, session: ChatSession, reply: AgentReplyInput): Promise<void> {
+  try {
+    await deps.temporal.client.workflow.getHandle(session.workflowId).signal(agentReplySignal, reply);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw mapTurnError(err);
+    await storeAgentReply(tenantEm(deps.orm, session.tenantId), session, reply);
+  }
 }
 
 async function waitStatus(deps: AppDeps, session: ChatSession, status: string): Promise<void> {

@@ -21,6 +21,8 @@ export interface ChatSessionInput {
   idleTimeoutMs: number;
   /** Turns per run before continuing as new, besides Temporal's own suggestion. */
   maxTurnsPerRun: number;
+  /** A session handed to a person before this run started (while no run was open) stays theirs. */
+  initialStatus?: 'handoff';
 }
 
 export interface ConversationState {

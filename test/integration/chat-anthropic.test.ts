@@ -57,6 +57,28 @@ describe('chat with the Anthropic provider', () => {
     expect(row!.cost_usd).toBeGreaterThan(0);
   });
 
+  it('keeps what fits of a long fact in the lead, and answers a retried message from the stored reply without calling the model', async () => {
+    fake.reset();
+    const budget = `entre 5.000 y 6.000 UF ${'según lo que apruebe el banco, '.repeat(10)}`.trim();
+    fake.script({ type: 'tool', input: { budget, property_type: 'departamento', language: 'es', wants_human: false } }, { type: 'text', text: 'Perfecto, anoto tu presupuesto.', chunks: 2 });
+    const send = () => request(app.callback()).post('/api/v1/chat/test').set(bearer(t.admin.token)).set('Idempotency-Key', 'long-budget-1').send({ message: 'Mi presupuesto es de 5.000 a 6.000 UF' });
+    const res = await send();
+    expect(res.status).toBe(200);
+    const [lead] = await sql<{ budget: string }>('select budget from customers where id = ?', [res.body.lead_id]);
+    expect(lead!.budget).toBe(budget.slice(0, 100));
+
+    // The session's run ends (as after an idle close); the retry starts a new run, which must not
+    // ask the model again for a reply that is already stored.
+    await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${res.body.session_id}`).signal('endSession', { reason: 'test' });
+    await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${res.body.session_id}`).result();
+    fake.script({ type: 'tool', input: { language: 'es', wants_human: false } }, { type: 'text', text: 'Otra respuesta distinta.', chunks: 1 });
+    const again = await send();
+    expect(again.status).toBe(200);
+    expect(again.body.session_id).toBe(res.body.session_id);
+    expect(again.body.response).toBe('Perfecto, anoto tu presupuesto.');
+    expect(fake.requests.filter((r) => r.body.stream === true)).toHaveLength(1);
+  });
+
   it('answers 502 for a request the model API refuses, and stores no reply', async () => {
     fake.reset();
     fake.script({ type: 'error', status: 400, errorType: 'invalid_request_error', message: 'prompt is too long' });

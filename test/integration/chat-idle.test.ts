@@ -39,4 +39,16 @@ describe('an idle chat session', () => {
     expect(again.body.session_status).toBe('active');
     expect((await handle.describe()).runId).not.toBe(firstRun);
   });
+
+  it('keeps a handed-off session with its person through an idle close', async () => {
+    const chat = (body: Record<string, unknown>) => request(app.callback()).post('/api/v1/chat/test').set(bearer(t.admin.token)).send(body);
+    const first = await chat({ message: 'Quiero hablar con una persona' });
+    expect(first.body.session_status).toBe('handoff');
+    const sid = first.body.session_id;
+    await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`).result();
+    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('handoff');
+    const again = await chat({ message: '¿Sigue ahí alguien?', session_id: sid });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ response: null, session_status: 'handoff' });
+  });
 });

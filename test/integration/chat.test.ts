@@ -74,6 +74,24 @@ describe('chat', () => {
     expect(rows[0]!.n).toBe(2);
   });
 
+  it('continues the session a first message created when that message is retried without a session', async () => {
+    const first = await chat(t.admin.token, { message: 'Busco oficina en Providencia' }, 'first-of-session-1');
+    const again = await chat(t.admin.token, { message: 'Busco oficina en Providencia' }, 'first-of-session-1');
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ session_id: first.body.session_id, lead_id: first.body.lead_id, response: first.body.response });
+    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]))[0]!.n).toBe(2);
+    expect((await sql<{ n: number }>('select count(*)::int as n from chat_sessions where lead_id = ?', [first.body.lead_id]))[0]!.n).toBe(1);
+  });
+
+  it('refuses a malformed Idempotency-Key before creating a lead or a session', async () => {
+    const count = async () => (await sql<{ n: number }>('select (select count(*) from customers where tenant_id = ?) + (select count(*) from chat_sessions where tenant_id = ?) as n', [t.brokerId, t.brokerId]))[0]!.n;
+    const before = await count();
+    const res = await chat(t.admin.token, { message: 'hola' }, 'not a valid key!');
+    expect(res.status).toBe(422);
+    expect(res.body.error.details[0].path).toBe('Idempotency-Key');
+    expect(await count()).toBe(before);
+  });
+
   it.each([
     ['an empty message', { message: '' }, 422],
     ['a blank message', { message: '   ' }, 422],
@@ -166,6 +184,32 @@ describe('chat', () => {
     for (let i = 0; i < 50 && (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
     expect(['COMPLETED', 'RUNNING']).toContain(desc.status.name);
     expect((await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name).toBe('COMPLETED');
+  });
+
+  it('creates a chat customer by email once, as a new lead, and finds it again', async () => {
+    const email = `Nueva.${Date.now()}@Example.com`;
+    const created = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({ customer: { name: 'Nueva Clienta', email } });
+    expect(created.status).toBe(201);
+    const activities = await sql<{ type: string }>('select type from lead_activities where customer_id = ?', [created.body.lead_id]);
+    expect(activities.map((a) => a.type)).toContain('created');
+    const again = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({ customer: { email: email.toUpperCase() } });
+    expect(again.status).toBe(201);
+    expect(again.body.lead_id).toBe(created.body.lead_id);
+    expect(again.body.id).not.toBe(created.body.id);
+  });
+
+  it('hands off a session no workflow runs for, stores the agent’s reply, and keeps the assistant quiet until released', async () => {
+    const created = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({});
+    const sid = created.body.id;
+    await http().post(`/api/v1/chat/sessions/${sid}/handoff`).set(bearer(t.agent.token)).send({ reason: 'VIP' }).expect(202);
+    const [row] = await sql<{ status: string; handoff_reason: string; assigned_agent_id: string }>('select status, handoff_reason, assigned_agent_id from chat_sessions where id = ?', [sid]);
+    expect(row).toMatchObject({ status: 'handoff', handoff_reason: 'VIP', assigned_agent_id: t.agent.id });
+    const reply = await http().post(`/api/v1/chat/sessions/${sid}/agent-reply`).set(bearer(t.agent.token)).send({ message: 'Hola, soy Carla' });
+    expect(reply.status).toBe(202);
+    expect((await sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid])).map((r) => r.content)).toEqual(['Hola, soy Carla']);
+    const customer = await http().post(`/api/v1/chat/sessions/${sid}/messages`).set(bearer(t.agent.token)).send({ message: 'Gracias Carla' });
+    expect(customer.status).toBe(200);
+    expect(customer.body).toMatchObject({ response: null, session_status: 'handoff' });
   });
 
   it('hands off to a person on request, relays the agent’s reply, and goes back to the assistant when released', async () => {

@@ -44,7 +44,8 @@ const taskIdOf = (sessionId: string, runId: string | undefined, messageId: strin
 
 function parseTaskId(taskId: string): { sessionId: string; runId?: string; messageId: string } | null {
   const match = /^([^.]+)\.([^.]*)\.(.+)$/.exec(taskId);
-  if (!match || !Uuid.safeParse(match[1]).success || !ClientMessageId.safeParse(match[3]).success) return null;
+  // A run id is a UUID or absent; Temporal refuses anything else as an invalid argument.
+  if (!match || !Uuid.safeParse(match[1]).success || (match[2] && !z.guid().safeParse(match[2]).success) || !ClientMessageId.safeParse(match[3]).success) return null;
   return { sessionId: match[1]!, runId: match[2] || undefined, messageId: match[3]! };
 }
 
@@ -67,7 +68,7 @@ const presentListing = (l: RetrievedListing) => ({
 });
 
 /** The session and customer a request names (or new ones), in the caller's tenant. */
-const assistTarget = (ctx: ParameterizedContext, body: AssistBody) => turnTarget(ctx, { provider: 'api', session_id: body.session_id, lead_id: body.lead_id ?? body.client_id });
+const assistTarget = (ctx: ParameterizedContext, body: AssistBody, messageId: string) => turnTarget(ctx, { provider: 'api', session_id: body.session_id, lead_id: body.lead_id ?? body.client_id }, { messageId });
 
 /** Seed 002's AI assistance: a chat turn answered now, queued, or previewed without running. */
 export function assistRoutes(deps: AppDeps): Router {
@@ -77,15 +78,16 @@ export function assistRoutes(deps: AppDeps): Router {
 
   router.post('/', async (ctx) => {
     const body = AssistSchema.parse(ctx.request.body);
-    const target = await assistTarget(ctx, body);
-    const reply = await sendMessage(deps, target, { messageId: messageIdOf(ctx, body.message_id), text: (body.message ?? body.query)!, channel: 'api' });
+    const messageId = messageIdOf(ctx, body.message_id);
+    const target = await assistTarget(ctx, body, messageId);
+    const reply = await sendMessage(deps, target, { messageId, text: (body.message ?? body.query)!, channel: 'api' });
     ctx.body = presentAssist(reply, target.session.id);
   });
 
   router.post('/task', async (ctx) => {
     const body = AssistSchema.parse(ctx.request.body);
-    const target = await assistTarget(ctx, body);
     const messageId = messageIdOf(ctx, body.message_id);
+    const target = await assistTarget(ctx, body, messageId);
     const update = await startMessage(deps, target, { messageId, text: (body.message ?? body.query)! });
     const taskId = taskIdOf(target.session.id, update.workflowRunId, messageId);
     ctx.state.audit = { action: 'ai.assist_task', resource: 'chat_sessions', resourceId: target.session.id };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CHAT_CHANNELS, SESSION_STATUSES, type ChatReply } from '../../contracts/chat';
 import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, LeadActivitySchema, type ChatMessage, type ChatSession } from '../../db/entities';
 import { AppError } from '../../errors';
-import { ClientMessageId, mapTurnError, MessageText, resolveTurnTarget, sendMessage, signalSession, type TurnTarget } from '../../chat/service';
+import { ClientMessageId, mapTurnError, MessageText, resolveTurnTarget, sendAgentReply, sendMessage, signalSession, type TurnTarget } from '../../chat/service';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
@@ -99,7 +99,7 @@ export const presentReply = (r: ChatReply, sessionId: string) => ({
 });
 
 /** The lead and session a turn body names (or new ones), in the caller's tenant. */
-export async function turnTarget(ctx: ParameterizedContext, body: Pick<ChatTurnBody, 'lead_id' | 'session_id' | 'provider'>, extra: { externalSessionId?: string; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string } } = {}): Promise<TurnTarget> {
+export async function turnTarget(ctx: ParameterizedContext, body: Pick<ChatTurnBody, 'lead_id' | 'session_id' | 'provider'>, extra: { messageId?: string; externalSessionId?: string; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string } } = {}): Promise<TurnTarget> {
   const tenantId = targetTenant(ctx, z.object({ broker_id: Uuid.optional() }).parse(ctx.query).broker_id);
   return resolveTurnTarget(requestEm(), { tenantId, leadId: body.lead_id ?? undefined, sessionId: body.session_id ?? undefined, channel: body.provider, ...extra });
 }
@@ -155,15 +155,17 @@ export function chatRoutes(deps: AppDeps): Router {
 
   router.post('/test', async (ctx) => {
     const body = ChatTurnSchema.parse(ctx.request.body);
-    const target = await turnTarget(ctx, body);
-    const reply = await sendMessage(deps, target, { messageId: messageIdOf(ctx, body.message_id), text: body.message, channel: body.provider });
+    const messageId = messageIdOf(ctx, body.message_id);
+    const target = await turnTarget(ctx, body, { messageId });
+    const reply = await sendMessage(deps, target, { messageId, text: body.message, channel: body.provider });
     ctx.body = presentReply(reply, target.session.id);
   });
 
   router.post('/stream', async (ctx) => {
     const body = ChatTurnSchema.parse(ctx.request.body);
-    const target = await turnTarget(ctx, body);
-    streamTurn(deps, ctx, target, messageIdOf(ctx, body.message_id), body.message, body.provider);
+    const messageId = messageIdOf(ctx, body.message_id);
+    const target = await turnTarget(ctx, body, { messageId });
+    streamTurn(deps, ctx, target, messageId, body.message, body.provider);
   });
 
   router.get('/verify/:lead_id', async (ctx) => {
@@ -204,9 +206,10 @@ export function chatRoutes(deps: AppDeps): Router {
 
   router.post('/sessions/:id/messages', async (ctx) => {
     const body = SessionMessageSchema.parse(ctx.request.body);
+    const messageId = messageIdOf(ctx, body.message_id);
     const session = await findOr404(ChatSessionSchema, ctx.params.id, 'Session');
     const target = await turnTarget(ctx, { session_id: session.id, provider: session.channel });
-    const reply = await sendMessage(deps, target, { messageId: messageIdOf(ctx, body.message_id), text: body.message });
+    const reply = await sendMessage(deps, target, { messageId, text: body.message });
     ctx.body = presentReply(reply, session.id);
   });
 
@@ -237,7 +240,7 @@ export function chatRoutes(deps: AppDeps): Router {
     const session = await openSession(ctx);
     if (session.status !== 'handoff') throw new AppError(409, 'not_handed_off', 'Hand the session off before replying as an agent');
     const messageId = messageIdOf(ctx, body.message_id);
-    await deps.temporal.client.workflow.getHandle(session.workflowId).signal('agentReply', { agentId: principalOf(ctx).id, text: body.message, messageId });
+    await sendAgentReply(deps, session, { agentId: principalOf(ctx).id, text: body.message, messageId });
     ctx.status = 202;
     ctx.body = { session_id: session.id, message_id: messageId };
   });

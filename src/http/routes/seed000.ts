@@ -111,14 +111,15 @@ export function seed000Routes(deps: AppDeps): Router {
 
   router.post('/chat', ...staff, async (ctx) => {
     const body = ChatBodySchema.parse(ctx.request.body);
+    const messageId = messageIdOf(ctx, body.message_id);
     const tenantId = tenantOf(ctx);
     const session = body.session_id ? await findSessionByClientId(requestEm(), tenantId, body.session_id) : null;
     const user = body.user_id ? await findUser(tenantId, body.user_id) : null;
     if (session && body.user_id && user?.id !== session.leadId) throw new AppError(409, 'conflict', 'The session belongs to another user');
     // A user id seen for the first time becomes a customer that keeps it; an email one is also its email.
     const customer = body.user_id && !user ? { email: isEmail(body.user_id) ? body.user_id : undefined, preferences: { user_id: body.user_id } } : undefined;
-    const target = await turnTarget(ctx, { provider: 'webchat', session_id: session?.id, lead_id: user?.id }, session ? {} : { externalSessionId: body.session_id ?? undefined, customer });
-    const reply = await sendMessage(deps, target, { messageId: messageIdOf(ctx, body.message_id), text: body.message, channel: 'webchat' });
+    const target = await turnTarget(ctx, { provider: 'webchat', session_id: session?.id, lead_id: user?.id }, session ? { messageId } : { messageId, externalSessionId: body.session_id ?? undefined, customer });
+    const reply = await sendMessage(deps, target, { messageId, text: body.message, channel: 'webchat' });
     ctx.body = { status: 'success', response: reply.reply, session_id: target.session.externalId ?? target.session.id, user_id: userIdOf(target.lead) };
   });
 

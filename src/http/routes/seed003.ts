@@ -50,10 +50,11 @@ export function seed003Routes(deps: AppDeps): Router {
 
   const chat = async (ctx: ParameterizedContext) => {
     const body = ChatBodySchema.parse(ctx.request.body);
+    const messageId = messageIdOf(ctx, body.message_id);
     const session = await findSessionByClientId(requestEm(), tenantOf(ctx), body.session_id);
     const customer = { name: body.user_info?.name ?? undefined, email: body.user_info?.email ?? undefined };
-    const target = await turnTarget(ctx, { provider: 'webchat', session_id: session?.id }, session ? {} : { externalSessionId: body.session_id, flow: 'project', customer });
-    const reply = await sendMessage(deps, target, { messageId: messageIdOf(ctx, body.message_id), text: body.message, channel: 'webchat' });
+    const target = await turnTarget(ctx, { provider: 'webchat', session_id: session?.id }, session ? { messageId } : { messageId, externalSessionId: body.session_id, flow: 'project', customer });
+    const reply = await sendMessage(deps, target, { messageId, text: body.message, channel: 'webchat' });
     ctx.body = { response: reply.reply, session_id: target.session.externalId ?? target.session.id, conversation_state: reply.conversationState };
   };
   router.post('/api/chat', staff, chat);
