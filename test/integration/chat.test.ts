@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../support/context';
 import { maybeCaptureHistory } from '../support/histories';
-import { bearer, registerTenant, type Tenant } from '../support/identity';
+import { bearer, createSuperadmin, registerTenant, type Tenant } from '../support/identity';
 
 /** Parses an SSE body into its `data:` payloads. */
 const sseEvents = (text: string) =>
@@ -184,6 +184,25 @@ describe('chat', () => {
     for (let i = 0; i < 50 && (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
     expect(['COMPLETED', 'RUNNING']).toContain(desc.status.name);
     expect((await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name).toBe('COMPLETED');
+  });
+
+  it('lets a SUPERADMIN narrow lists to a named broker, and shows an agent only their own lead records', async () => {
+    const root = await createSuperadmin(ctx, app);
+    await chat(other.admin.token, { message: 'Hola' });
+    const props = await http().get('/api/v1/properties').query({ broker_id: t.brokerId }).set(bearer(root.token));
+    expect(props.status).toBe(200);
+    expect(props.body.data.map((p: { unique_id: string }) => p.unique_id)).toEqual(['LC-1']);
+    // The same unique_id in another broker is another listing, not a conflict.
+    const elsewhere = await http().post('/api/v1/properties').query({ broker_id: other.brokerId }).set(bearer(root.token)).send({ unique_id: 'LC-1', title: 'Otra', city: 'Ñuñoa', property_type: 'house', listing_type: 'sale', price: 100 });
+    expect(elsewhere.status).toBe(201);
+    const sessions = await http().get('/api/v1/chat/sessions').query({ broker_id: other.brokerId }).set(bearer(root.token));
+    expect(sessions.body.total).toBeGreaterThan(0);
+    expect(new Set(sessions.body.data.map((s: { broker_id: string }) => s.broker_id))).toEqual(new Set([other.brokerId]));
+    expect((await http().get('/api/v1/chat/sessions').query({ broker_id: other.brokerId }).set(bearer(t.admin.token))).status).toBe(404);
+
+    const adminsLead = (await chat(t.admin.token, { message: 'Hola, soy Pedro' })).body.lead_id;
+    expect((await http().get(`/api/v1/chat/verify/${adminsLead}`).set(bearer(t.agent.token))).status).toBe(404);
+    expect((await http().get(`/api/v1/chat/verify/${adminsLead}`).set(bearer(t.admin.token))).status).toBe(200);
   });
 
   it('creates a chat customer by email once, as a new lead, and finds it again', async () => {

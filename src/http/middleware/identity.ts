@@ -79,3 +79,11 @@ export function targetTenant(ctx: ParameterizedContext, named?: string | null): 
   if (!named) throw new AppError(422, 'validation_error', 'broker_id is required for a SUPERADMIN', [{ path: 'broker_id', message: 'required' }]);
   return named;
 }
+
+/**
+ * A list's tenant condition: the tenant a request names (a SUPERADMIN any, others only their
+ * own, as `targetTenant`), or none, leaving the request's tenant filter to decide.
+ */
+export function namedTenant(ctx: ParameterizedContext, named?: string | null): { tenantId?: string } {
+  return named ? { tenantId: targetTenant(ctx, named) } : {};
+}

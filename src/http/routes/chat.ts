@@ -9,7 +9,8 @@ import { AppError } from '../../errors';
 import { ClientMessageId, mapTurnError, MessageText, resolveTurnTarget, sendAgentReply, sendMessage, signalSession, type TurnTarget } from '../../chat/service';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
-import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
+import { visibility } from './leads';
+import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Uuid } from '../schemas';
 
 export const ChatTurnSchema = z.strictObject({
@@ -33,6 +34,7 @@ const SessionListSchema = z.object({
   channel: z.enum(CHAT_CHANNELS).optional(),
   skip: z.coerce.number().int().min(0).max(1_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  broker_id: Uuid.optional(),
 });
 const SessionMessageSchema = z.strictObject({ message: MessageText, message_id: ClientMessageId.optional() });
 const AgentReplySchema = z.strictObject({ message: MessageText, message_id: ClientMessageId.optional() });
@@ -72,6 +74,7 @@ export const presentMessage = (m: ChatMessage) => ({
 export const presentSession = (s: ChatSession) => ({
   id: s.id,
   session_id: s.externalId ?? s.id,
+  broker_id: s.tenantId,
   lead_id: s.leadId,
   channel: s.channel,
   flow: s.flow,
@@ -169,7 +172,8 @@ export function chatRoutes(deps: AppDeps): Router {
   });
 
   router.get('/verify/:lead_id', async (ctx) => {
-    const lead = await findOr404(CustomerSchema, ctx.params.lead_id, 'Lead');
+    // The lead's record and activity log, seen as the lead routes show it: an agent sees their own.
+    const lead = await findOr404(CustomerSchema, ctx.params.lead_id, 'Lead', visibility(ctx));
     const em = requestEm();
     const [messages, activities] = await Promise.all([
       em.find(ChatMessageSchema, { leadId: lead.id }, { orderBy: { id: 'asc' }, limit: 500 }),
@@ -193,7 +197,7 @@ export function chatRoutes(deps: AppDeps): Router {
 
   router.get('/sessions', async (ctx) => {
     const q = SessionListSchema.parse(ctx.query);
-    const where = { ...(q.lead_id ? { leadId: q.lead_id } : {}), ...(q.status ? { status: q.status } : {}), ...(q.channel ? { channel: q.channel } : {}) };
+    const where = { ...namedTenant(ctx, q.broker_id), ...(q.lead_id ? { leadId: q.lead_id } : {}), ...(q.status ? { status: q.status } : {}), ...(q.channel ? { channel: q.channel } : {}) };
     const [rows, total] = await requestEm().findAndCount(ChatSessionSchema, where, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
     ctx.body = { data: rows.map(presentSession), total, skip: q.skip, limit: q.limit };
   });

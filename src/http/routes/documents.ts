@@ -11,7 +11,7 @@ import { acceptUpload, presentDocument, type UploadedFile, type UploadReport } f
 import { startSearchSync, waitFor } from '../../knowledge/workflows';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
-import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
+import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Uuid } from '../schemas';
 
 const DocumentListQuerySchema = z.object({
@@ -80,7 +80,7 @@ export function documentRoutes(deps: AppDeps): Router {
 
   router.get('/', async (ctx) => {
     const q = DocumentListQuerySchema.parse(ctx.query);
-    const [rows, total] = await requestEm().findAndCount(DocumentSchema, q.status ? { status: q.status } : {}, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: q.limit, offset: q.offset });
+    const [rows, total] = await requestEm().findAndCount(DocumentSchema, { ...namedTenant(ctx, q.broker_id), ...(q.status ? { status: q.status } : {}) }, { orderBy: { createdAt: 'desc', id: 'asc' }, limit: q.limit, offset: q.offset });
     ctx.body = { data: rows.map(presentDocument), total, limit: q.limit, offset: q.offset };
   });
 

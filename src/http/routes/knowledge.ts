@@ -7,7 +7,7 @@ import { indexNow } from '../../knowledge/workflows';
 import { searchPassages } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
-import { principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
+import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Uuid } from '../schemas';
 
 const Title = z.string().trim().min(1).max(300);
@@ -70,7 +70,7 @@ export function kbRoutes(deps: AppDeps): Router {
 
   router.get('/', async (ctx) => {
     const q = KbListQuerySchema.parse(ctx.query);
-    const [rows, total] = await requestEm().findAndCount(KnowledgeEntrySchema, q.category ? { category: q.category } : {}, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
+    const [rows, total] = await requestEm().findAndCount(KnowledgeEntrySchema, { ...namedTenant(ctx, q.broker_id), ...(q.category ? { category: q.category } : {}) }, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
     ctx.body = { data: rows.map(presentEntry), total, skip: q.skip, limit: q.limit };
   });
 
@@ -131,7 +131,7 @@ export function adminKnowledgeRoutes(deps: AppDeps): Router {
 
   router.get('/', async (ctx) => {
     const q = KbListQuerySchema.parse(ctx.query);
-    const [rows, total] = await requestEm().findAndCount(KnowledgeEntrySchema, q.category ? { category: q.category } : {}, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
+    const [rows, total] = await requestEm().findAndCount(KnowledgeEntrySchema, { ...namedTenant(ctx, q.broker_id), ...(q.category ? { category: q.category } : {}) }, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
     ctx.body = { data: rows.map(presentEntry), total, skip: q.skip, limit: q.limit };
   });
 

@@ -157,6 +157,7 @@ export function propertyRoutes(deps: AppDeps): Router {
       return;
     }
     const where: FilterQuery<Property> = {
+      tenantId,
       ...range('price', q.min_price, q.max_price),
       ...range('monthlyRent', q.min_rent, q.max_rent),
       ...range('sizeSf', q.min_size, q.max_size),
@@ -182,7 +183,7 @@ export function propertyRoutes(deps: AppDeps): Router {
     const { address, ...rest } = body;
     const record = normalize({ ...rest, ...(address !== undefined && body.property_address === undefined ? { property_address: address } : {}) });
     const em = requestEm();
-    if (await em.count(PropertySchema, { externalId: record.externalId })) {
+    if (await em.count(PropertySchema, { tenantId, externalId: record.externalId })) {
       throw new AppError(409, 'conflict', `A property with unique_id ${record.externalId} already exists`, [{ path: 'unique_id', message: 'already exists' }]);
     }
     const property = em.create(PropertySchema, { tenantId, externalId: record.externalId, title: record.title, extra: {} });
