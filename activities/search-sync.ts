@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { tenantEm } from '../src/db/orm';
 import type { Embedder } from '../src/embeddings/types';
-import { indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
+import { deleteFromIndex, existingIds, indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
 import type { SearchClient } from '../src/search/client';
 import { aliasName, createIndex, swapAlias, type SearchKind } from '../src/search/indices';
 
@@ -43,6 +43,29 @@ export function createSearchSyncActivities(deps: SearchSyncDeps) {
     }
   };
 
+  /** Deletes from an index every document whose row is gone from Postgres; returns how many. */
+  const removeVanished = async (tenantId: string, kind: SearchKind, index: string): Promise<number> => {
+    const em = scoped(tenantId);
+    let removed = 0;
+    let page = await deps.es.search({ index, scroll: '1m', size: deps.batchSize, _source: false, sort: ['_doc'] });
+    try {
+      while (page.hits.hits.length > 0) {
+        const ids = page.hits.hits.map((h) => h._id!);
+        em.clear();
+        const kept = await existingIds(em, kind, ids);
+        const gone = ids.filter((id) => !kept.has(id));
+        if (gone.length > 0) {
+          await deleteFromIndex(deps.es, index, gone);
+          removed += gone.length;
+        }
+        page = await deps.es.scroll({ scroll_id: page._scroll_id!, scroll: '1m' });
+      }
+    } finally {
+      if (page._scroll_id) await deps.es.clearScroll({ scroll_id: page._scroll_id }).catch(() => undefined);
+    }
+    return removed;
+  };
+
   return {
     /**
      * Copies every row of one kind into a new index built with the current embedder and mappings,
@@ -64,7 +87,7 @@ export function createSearchSyncActivities(deps: SearchSyncDeps) {
      * Points the alias at the rebuilt index (dropping the old one in the same step), then indexes
      * what changed in Postgres while the copy ran, which the copy may have passed already.
      */
-    async swapSearchAlias(input: { tenantId: string; kind: SearchKind; index: string; since?: string }): Promise<{ caughtUp: number }> {
+    async swapSearchAlias(input: { tenantId: string; kind: SearchKind; index: string; since?: string }): Promise<{ caughtUp: number; removed?: number }> {
       const alias = aliasName(deps.indexPrefix, input.kind, input.tenantId);
       await swapAlias(deps.es, alias, input.index);
       if (!input.since) return { caughtUp: 0 };
@@ -72,8 +95,10 @@ export function createSearchSyncActivities(deps: SearchSyncDeps) {
       const state = { after: null as string | null, count: 0 };
       const where = input.kind === 'properties' ? { updatedAt: { $gte: since } } : { createdAt: { $gte: since } };
       await copy(input.tenantId, input.kind, alias, where, state);
-      if (state.count > 0) await deps.es.indices.refresh({ index: alias });
-      return { caughtUp: state.count };
+      // A row deleted while the copy ran was removed from the old index only.
+      const removed = await removeVanished(input.tenantId, input.kind, input.index);
+      if (state.count > 0 || removed > 0) await deps.es.indices.refresh({ index: alias });
+      return { caughtUp: state.count, removed };
     },
   };
 }

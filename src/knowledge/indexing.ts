@@ -49,3 +49,11 @@ export async function nextProperties(em: EntityManager, where: Record<string, un
 export async function nextChunks(em: EntityManager, where: Record<string, unknown>, after: string | null, limit: number): Promise<KnowledgeChunk[]> {
   return em.find(KnowledgeChunkSchema, { ...where, ...(after ? { id: { $gt: after } } : {}) }, { orderBy: { id: 'asc' }, limit });
 }
+
+/** Which of these ids still have a row of the kind an index holds. */
+export async function existingIds(em: EntityManager, kind: 'properties' | 'knowledge', ids: string[]): Promise<Set<string>> {
+  const rows = kind === 'properties'
+    ? await em.find(PropertySchema, { id: { $in: ids } }, { fields: ['id'] })
+    : await em.find(KnowledgeChunkSchema, { id: { $in: ids } }, { fields: ['id'] });
+  return new Set(rows.map((r) => String(r.id)));
+}
