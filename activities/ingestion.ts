@@ -9,7 +9,7 @@ import { chunkText, DocumentError, parseDocument, type ListingRecord } from '../
 import type { Embedder } from '../src/embeddings/types';
 import { publishEvent } from '../src/events/bus';
 import { loadDocumentBytes } from '../src/knowledge/content';
-import { deleteFromIndex, indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
+import { deleteFromIndex, indexChunks, indexLockKey, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
 import type { SearchClient } from '../src/search/client';
 import { ensureAlias } from '../src/search/indices';
 
@@ -180,6 +180,9 @@ export function createIngestionActivities(deps: IngestionDeps) {
         await deps.es.indices.refresh({ index: alias });
         return { indexed, removed: false };
       }
+
+      // An edit starts its indexing before it commits: wait for it to commit (or roll back).
+      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [indexLockKey(tenantId, target)]);
 
       if (target.kind === 'kb') {
         const alias = await ensureAlias(deps.es, deps.indexPrefix, 'knowledge', tenantId, deps.embedder);

@@ -57,3 +57,11 @@ export async function existingIds(em: EntityManager, kind: 'properties' | 'knowl
     : await em.find(KnowledgeChunkSchema, { id: { $in: ids } }, { fields: ['id'] });
   return new Set(rows.map((r) => String(r.id)));
 }
+
+/**
+ * The advisory lock a change to an entry or listing holds until it commits, and the indexing of
+ * that target takes before reading it.
+ */
+export function indexLockKey(tenantId: string, target: { kind: string; entryId?: string; propertyId?: string }): string {
+  return `index:${tenantId}:${target.kind}:${target.entryId ?? target.propertyId ?? ''}`;
+}

@@ -1,6 +1,9 @@
 import { WorkflowIdConflictPolicy, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ingestionWorkflowId, searchSyncWorkflowId, type DocumentIngestionResult, type IngestionTarget, type SearchSyncInput } from '../contracts/documents';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppDeps } from '../http/deps';
+import { ServiceUnavailableError } from '../errors';
+import { indexLockKey } from './indexing';
 
 export type TemporalUser = Pick<AppDeps, 'temporal' | 'config'>;
 
@@ -44,11 +47,36 @@ function failureMessage(err: WorkflowFailedError): string {
   return cause instanceof Error ? cause.message : err.message;
 }
 
-/** Indexes a knowledge entry or listing and waits briefly, reporting whether it is searchable yet. */
-export async function indexNow(deps: TemporalUser, tenantId: string, target: IngestionTarget): Promise<{ status: 'indexed' | 'pending'; workflow_id: string }> {
-  const handle = await startIngestion(deps, tenantId, target);
+/**
+ * Commits a change to a knowledge entry or listing together with the start of its indexing. When
+ * Temporal cannot take the indexing, the change is rolled back and the client gets a 503, so
+ * Postgres never holds a change the search index would not follow. Waits briefly for the index.
+ */
+export async function saveAndIndex(deps: TemporalUser, em: EntityManager, tenantId: string, targetOf: () => IngestionTarget, write?: () => Promise<unknown>): Promise<IndexingStatus> {
+  let handle: WorkflowHandle;
+  await em.begin();
+  try {
+    await write?.();
+    await em.flush();
+    // After the flush, which gives a new row its id.
+    const target = targetOf();
+    // The indexing activity waits on this lock, so it reads the change only once committed.
+    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [indexLockKey(tenantId, target)]);
+    handle = await startIngestion(deps, tenantId, target).catch((err: Error) => {
+      throw new ServiceUnavailableError(`Indexing could not be started (${err.message}); nothing was saved, retry`);
+    });
+    await em.commit();
+  } catch (err) {
+    await em.rollback();
+    throw err;
+  }
   const outcome = await waitFor<DocumentIngestionResult>(handle, deps.config.INGEST_SYNC_WAIT_MS);
   return { status: outcome.done ? 'indexed' : 'pending', workflow_id: handle.workflowId };
+}
+
+export interface IndexingStatus {
+  status: 'indexed' | 'pending';
+  workflow_id: string;
 }
 
 /** Starts (or joins the running) rebuild of a tenant's search indices. */

@@ -3,7 +3,7 @@ import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { KnowledgeEntrySchema, type KnowledgeEntry } from '../../db/entities';
 import { createEmbedder } from '../../embeddings';
-import { indexNow } from '../../knowledge/workflows';
+import { saveAndIndex } from '../../knowledge/workflows';
 import { searchPassages } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
@@ -57,8 +57,7 @@ export async function saveEntry(deps: AppDeps, ctx: ParameterizedContext, existi
   if (body.category !== undefined) entry.category = body.category;
   if (body.tags !== undefined) entry.tags = body.tags;
   if (body.is_active !== undefined) entry.isActive = body.is_active;
-  await em.flush();
-  const indexing = await indexNow(deps, tenantId, { kind: 'kb', entryId: entry.id });
+  const indexing = await saveAndIndex(deps, em, tenantId, () => ({ kind: 'kb', entryId: entry.id }));
   return { ...presentEntry(entry), indexing };
 }
 
@@ -112,9 +111,9 @@ export function kbRoutes(deps: AppDeps): Router {
 
   router.delete('/:id', requireRole('SUPERADMIN', 'ADMIN'), async (ctx) => {
     const entry = await findOr404(KnowledgeEntrySchema, ctx.params.id, 'Knowledge entry');
-    await requestEm().nativeDelete(KnowledgeEntrySchema, { id: entry.id });
+    const em = requestEm();
     // The ingestion sees the entry gone and removes its passages from Postgres and the index.
-    await indexNow(deps, entry.tenantId, { kind: 'kb', entryId: entry.id });
+    await saveAndIndex(deps, em, entry.tenantId, () => ({ kind: 'kb', entryId: entry.id }), () => em.nativeDelete(KnowledgeEntrySchema, { id: entry.id }));
     ctx.state.audit = { action: 'kb.delete', resource: 'kb', resourceId: entry.id };
     ctx.status = 204;
   });

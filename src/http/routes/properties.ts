@@ -6,7 +6,7 @@ import { PropertySchema, type Property } from '../../db/entities';
 import { normalizeListingObject } from '../../documents';
 import { createEmbedder } from '../../embeddings';
 import { AppError, ValidationError } from '../../errors';
-import { indexNow } from '../../knowledge/workflows';
+import { saveAndIndex } from '../../knowledge/workflows';
 import { searchListings } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
@@ -188,8 +188,7 @@ export function propertyRoutes(deps: AppDeps): Router {
     }
     const property = em.create(PropertySchema, { tenantId, externalId: record.externalId, title: record.title, extra: {} });
     assignRecord(property, record);
-    await em.flush();
-    const indexing = await indexNow(deps, tenantId, { kind: 'property', propertyId: property.id });
+    const indexing = await saveAndIndex(deps, em, tenantId, () => ({ kind: 'property', propertyId: property.id }));
     ctx.state.audit = { action: 'properties.create', resource: 'properties', resourceId: property.id };
     ctx.status = 201;
     ctx.body = { ...presentProperty(property), indexing };
@@ -206,8 +205,7 @@ export function propertyRoutes(deps: AppDeps): Router {
       throw new ValidationError('unique_id identifies the listing and cannot change', [{ path: 'unique_id', message: 'read-only' }]);
     }
     assignRecord(property, normalize(asInput(property, body)));
-    await requestEm().flush();
-    const indexing = await indexNow(deps, property.tenantId, { kind: 'property', propertyId: property.id });
+    const indexing = await saveAndIndex(deps, requestEm(), property.tenantId, () => ({ kind: 'property', propertyId: property.id }));
     ctx.state.audit = { action: 'properties.update', resource: 'properties', resourceId: property.id };
     ctx.body = { ...presentProperty(property), indexing };
   });
