@@ -82,5 +82,6 @@ describe('document ingestion survives a worker killed mid-file', () => {
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
     const doc = (await sql<{ status: string; rejected_records: number }>('select status, rejected_records from documents where id = ?', [documentId]))[0]!;
     expect(doc).toEqual({ status: 'completed', rejected_records: ROWS / INVALID_EVERY });
-  });
+    // Two worker starts, a heartbeat timeout and 10,000 rows: minutes on a loaded two-core machine.
+  }, 300_000);
 });
