@@ -2,6 +2,7 @@ import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../support/context';
+import { maybeCaptureHistory } from '../support/histories';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 
 describe('an idle chat session', () => {
@@ -30,6 +31,7 @@ describe('an idle chat session', () => {
       if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe('COMPLETED');
+    await maybeCaptureHistory(handle, 'chat-session-idle-closed');
     expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('closed');
 
     const again = await chat({ message: '¿Qué casas tienen?', session_id: sid });
@@ -45,7 +47,9 @@ describe('an idle chat session', () => {
     const first = await chat({ message: 'Quiero hablar con una persona' });
     expect(first.body.session_status).toBe('handoff');
     const sid = first.body.session_id;
-    await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`).result();
+    const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
+    await handle.result();
+    await maybeCaptureHistory(handle, 'chat-session-idle-handoff');
     expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('handoff');
     const again = await chat({ message: '¿Sigue ahí alguien?', session_id: sid });
     expect(again.status).toBe(200);
