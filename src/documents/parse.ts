@@ -63,9 +63,14 @@ export async function parseDocument(type: DocumentType, bytes: Uint8Array, optio
 }
 
 const unixNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
+/**
+ * Text from an extractor or from JSON escapes may hold what Postgres cannot store: NUL goes, a
+ * lone surrogate becomes U+FFFD (as Postgres would make it anyway in a text column).
+ */
+const storable = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '') : text).toWellFormed();
 
 function textOf(extracted: { text: string; pages?: number }): TextDocument {
-  const text = unixNewlines(extracted.text.normalize('NFC')).trim();
+  const text = unixNewlines(storable(extracted.text).normalize('NFC')).trim();
   // A scan has pages but no text layer; say so rather than index nothing.
   if (text === '') throw new DocumentError('no_text', 'The document has no extractable text (a scanned image? OCR is not supported)');
   return { kind: 'text', text, ...(extracted.pages !== undefined ? { pages: extracted.pages } : {}) };
@@ -257,7 +262,8 @@ export function parseJsonDocument(text: string): ParsedDocument {
   const strings: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (v.trim() !== '') strings.push(v.trim());
+      const s = storable(v).trim();
+      if (s !== '') strings.push(s);
     } else if (Array.isArray(v)) v.forEach(walk);
     else if (isObject(v)) Object.values(v).forEach(walk);
   };

@@ -109,6 +109,61 @@ describe('knowledge and listings', () => {
       expect(stored.map((r) => r.external_id)).toEqual(['B4']);
     });
 
+    it('reports values Postgres cannot hold as row errors, stores the good rows and completes', async () => {
+      const json = JSON.stringify([
+        { unique_id: 'V1', property_address: '1 Valid St', city: 'Austin', bedrooms: 2 },
+        { unique_id: 'V2', property_address: '2 Long St', city: 'C'.repeat(121) },
+        { unique_id: 'V3', property_address: '3 Huge St', bedrooms: 99_999_999_999 },
+        { unique_id: 'V4', property_address: '4 Nul St', description: 'a NUL \u0000 here' },
+        { unique_id: 'V5', property_address: '5 Valid St', city: 'Austin' },
+      ]);
+      expect(json).toContain('\\u0000');
+      const csv = `${LISTING_HEADER}\nW1,1 Wide St,1,1,100,10,,,,,${'D'.repeat(121)},office,long city\nW2,2 Wide St,1,1,100,10,,,,,Denver,office,fine\nW3,${'9'.repeat(400)},1,1,100,10,,,,,Denver,office,long address\n`;
+      const res = await upload(t.admin.token, [['values.json', json], ['values.csv', csv]]);
+      expect(res.status).toBe(200);
+      const [fromJson, fromCsv] = res.body.processed_files;
+      expect(fromJson).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 3 });
+      expect(fromJson.errors).toEqual([
+        expect.objectContaining({ row: 2, field: 'city' }),
+        expect.objectContaining({ row: 3, field: 'bedrooms' }),
+        expect.objectContaining({ row: 4, field: 'description' }),
+      ]);
+      expect(fromCsv).toMatchObject({ status: 'completed', records_inserted: 1, rejected_records: 2 });
+      expect(fromCsv.errors).toEqual([expect.objectContaining({ row: 2, field: 'city' }), expect.objectContaining({ row: 4, field: 'property_address' })]);
+      const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and (external_id like 'V%' or external_id like 'W%') order by external_id", [t.brokerId]);
+      expect(stored.map((r) => r.external_id)).toEqual(['V1', 'V5', 'W2']);
+      const doc = await http().get(`/api/v1/documents/${fromJson.document_id}`).set(bearer(t.admin.token));
+      expect(doc.body).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 3 });
+    });
+
+    it('reports rows Postgres still refuses one by one instead of retrying the batch forever', async () => {
+      // A check validation knows nothing of, as an operator's trigger or a narrowed column would be.
+      await sql(`create or replace function docs_test_refuse() returns trigger language plpgsql as $$
+        begin
+          if new.neighborhood = 'refused-by-postgres' then raise exception 'value too long' using errcode = 'string_data_right_truncation'; end if;
+          return new;
+        end $$`);
+      await sql('create trigger docs_test_refuse before insert or update on properties for each row execute function docs_test_refuse()');
+      try {
+        const json = JSON.stringify([
+          { unique_id: 'R1', property_address: '1 Refuse St', neighborhood: 'Centro' },
+          { unique_id: 'R2', property_address: '2 Refuse St', neighborhood: 'refused-by-postgres' },
+          { unique_id: 'R3', property_address: '3 Refuse St', neighborhood: 'Centro' },
+        ]);
+        const res = await upload(t.admin.token, [['refused.json', json]]);
+        expect(res.status).toBe(200);
+        const [file] = res.body.processed_files;
+        expect(file).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 1 });
+        expect(file.errors).toEqual([{ row: 2, message: expect.stringContaining('SQLSTATE 22001') }]);
+        const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'R_' order by external_id", [t.brokerId]);
+        expect(stored.map((r) => r.external_id)).toEqual(['R1', 'R3']);
+        expect(await http().get(`/api/v1/documents/${file.document_id}`).set(bearer(t.admin.token)).then((r) => r.body.status)).toBe('completed');
+      } finally {
+        await sql('drop trigger if exists docs_test_refuse on properties');
+        await sql('drop function if exists docs_test_refuse()');
+      }
+    });
+
     it('reads PDF and DOCX files into passages a question finds', async () => {
       const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'documents', name));
       const res = await upload(t.admin.token, [['ficha.pdf', fixture('valid.pdf')], ['contrato.docx', fixture('spanish.docx')]]);
