@@ -3,6 +3,7 @@ import path from 'node:path';
 import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
+import { present } from '../../src/http/middleware/errors';
 import { createEmbedder } from '../../src/embeddings';
 import { retrieve } from '../../src/search/retrieve';
 import { aliasName } from '../../src/search/indices';
@@ -284,6 +285,36 @@ describe('knowledge and listings', () => {
       const q = await http().get('/api/v1/properties').query({ q: 'penthouse', city: 'Santiago' }).set(bearer(t.agent.token));
       expect(q.body.data[0]).toMatchObject({ id: res.body.id, title: 'Penthouse Providencia' });
       expect((await http().patch(`/api/v1/properties/${res.body.id}`).set(bearer(other.admin.token)).send({ title: 'x' })).status).toBe(404);
+    });
+
+    it('answers 422, never 500, for values their columns cannot hold, on create and update', async () => {
+      const post = (body: Record<string, unknown>) => http().post('/api/v1/properties').set(bearer(t.admin.token)).send(body);
+      const address = `${'Avenida Libertador Bernardo O’Higgins '.repeat(8).slice(0, 296)} 100`;
+      expect(address).toHaveLength(300);
+      // The key would be address|floor|suite: 305 characters.
+      const unkeyed = await post({ property_address: address, suite: '12B' });
+      expect(unkeyed.status).toBe(422);
+      expect(unkeyed.body).toMatchObject({ status: 'error', error: { code: 'validation_error', details: [{ path: 'property_address', message: expect.stringContaining('unique_id') }] } });
+      const nul = await post({ unique_id: 'LEN-0', title: 'Casa\u0000' });
+      expect(nul.status).toBe(422);
+      expect(nul.body.error.details).toEqual([expect.objectContaining({ path: 'title' })]);
+
+      // With a unique_id it is stored; the title derived from it is shortened to its column.
+      const keyed = await post({ unique_id: 'LEN-1', property_address: address, suite: '12B' });
+      expect(keyed.status).toBe(201);
+      expect([...keyed.body.title].length).toBeLessThanOrEqual(300);
+      expect(keyed.body.title).toMatch(/^Avenida Libertador.*…$/);
+      const patch = (body: Record<string, unknown>) => http().patch(`/api/v1/properties/${keyed.body.id}`).set(bearer(t.admin.token)).send(body);
+      const patched = await patch({ property_address: address.replace('100', '200'), suite: '14C' });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ unique_id: 'LEN-1', property_address: address.replace('100', '200'), suite: '14C' });
+      const badPatch = await patch({ description: 'broken \ud83d pair' });
+      expect(badPatch.status).toBe(422);
+      expect(badPatch.body.error.details).toEqual([expect.objectContaining({ path: 'description' })]);
+
+      // Whatever validation misses, Postgres refusing a value is still the client's 422.
+      const refused = await sql('select ?::int as n', ['2147483648']).catch((err: unknown) => err);
+      expect(present(refused)).toMatchObject({ status: 422, code: 'validation_error' });
     });
 
     it('filters, sorts and pages from Postgres', async () => {
