@@ -72,15 +72,17 @@ const DATA_PROBLEMS: Record<string, string> = {
   '22P02': 'a value is not in the form its column takes',
   '22021': 'a value contains characters that cannot be stored',
   '22P05': 'a value contains characters that cannot be stored',
+  '08P01': 'a value contains a NUL character',
 };
 
 /**
  * The SQLSTATE of a Postgres data exception (class 22), else null. Such an error is about the
- * values written, so trying the same statement again can only fail the same way.
+ * values written, so trying the same statement again can only fail the same way. So is 08P01
+ * here: MikroORM writes the values into the SQL text, where a NUL cuts the protocol message short.
  */
 function dataException(err: unknown): string | null {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) ? code : null;
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '08P01') ? code : null;
 }
 
 const refusedMessage = (code: string) => `the row could not be stored: ${DATA_PROBLEMS[code] ?? 'Postgres refused a value'} (SQLSTATE ${code})`;

@@ -142,6 +142,8 @@ describe('knowledge and listings', () => {
       await sql(`create or replace function docs_test_refuse() returns trigger language plpgsql as $$
         begin
           if new.neighborhood = 'refused-by-postgres' then raise exception 'value too long' using errcode = 'string_data_right_truncation'; end if;
+          -- What a NUL written into the SQL text makes the server answer.
+          if new.neighborhood = 'protocol-violation' then raise exception 'invalid message format' using errcode = 'protocol_violation'; end if;
           return new;
         end $$`);
       await sql('create trigger docs_test_refuse before insert or update on properties for each row execute function docs_test_refuse()');
@@ -150,12 +152,16 @@ describe('knowledge and listings', () => {
           { unique_id: 'R1', property_address: '1 Refuse St', neighborhood: 'Centro' },
           { unique_id: 'R2', property_address: '2 Refuse St', neighborhood: 'refused-by-postgres' },
           { unique_id: 'R3', property_address: '3 Refuse St', neighborhood: 'Centro' },
+          { unique_id: 'R4', property_address: '4 Refuse St', neighborhood: 'protocol-violation' },
         ]);
         const res = await upload(t.admin.token, [['refused.json', json]]);
         expect(res.status).toBe(200);
         const [file] = res.body.processed_files;
-        expect(file).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 1 });
-        expect(file.errors).toEqual([{ row: 2, message: expect.stringContaining('SQLSTATE 22001') }]);
+        expect(file).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 2 });
+        expect(file.errors).toEqual([
+          { row: 2, message: expect.stringContaining('SQLSTATE 22001') },
+          { row: 4, message: expect.stringContaining('SQLSTATE 08P01') },
+        ]);
         const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'R_' order by external_id", [t.brokerId]);
         expect(stored.map((r) => r.external_id)).toEqual(['R1', 'R3']);
         expect(await http().get(`/api/v1/documents/${file.document_id}`).set(bearer(t.admin.token)).then((r) => r.body.status)).toBe('completed');
