@@ -227,6 +227,19 @@ describe('knowledge and listings', () => {
       expect(await http().get(`/api/v1/documents/${id}`).set(bearer(other.admin.token)).then((r) => r.status)).toBe(404);
     });
 
+    it('downloads a file whose name is beyond Latin-1 under its own name', async () => {
+      const name = 'informe–€-東京.txt';
+      const body = 'Informe trimestral de arriendos en Tokio y Santiago.';
+      const res = await upload(t.admin.token, [[name, body]]);
+      expect(res.body.processed_files[0]).toMatchObject({ filename: name, status: 'completed' });
+      const download = await http().get(`/api/v1/documents/${res.body.processed_files[0].document_id}/content`).set(bearer(t.admin.token));
+      expect(download.status).toBe(200);
+      expect(download.text).toBe(body);
+      const disposition = download.headers['content-disposition'] as string;
+      expect(disposition).toMatch(/^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(/filename\*=UTF-8''(\S+)/.exec(disposition)![1]!)).toBe(name);
+    });
+
     it('makes a Spanish text document retrievable by Spanish and English questions, for its tenant only', async () => {
       const res = await upload(t.admin.token, [['politicas.txt', SPANISH_TXT]]);
       expect(res.body.processed_files[0]).toMatchObject({ status: 'completed', type: 'txt' });
