@@ -260,14 +260,18 @@ export function parseJsonDocument(text: string): ParsedDocument {
     return collector.result();
   }
   const strings: string[] = [];
-  const walk = (v: unknown): void => {
+  // Depth-first in document order, on a stack of its own rather than the call stack.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
     if (typeof v === 'string') {
       const s = storable(v).trim();
       if (s !== '') strings.push(s);
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (isObject(v)) Object.values(v).forEach(walk);
-  };
-  walk(value);
+    } else if (Array.isArray(v) || isObject(v)) {
+      const children = Array.isArray(v) ? v : Object.values(v);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+    }
+  }
   if (strings.length === 0) throw new DocumentError('no_text', 'The JSON has neither listings nor text');
   return { kind: 'text', text: unixNewlines(strings.join('\n\n')) };
 }

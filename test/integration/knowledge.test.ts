@@ -171,6 +171,21 @@ describe('knowledge and listings', () => {
       }
     });
 
+    it('refuses deeply nested JSON as a file error, valid or not, and goes on with the other files', async () => {
+      const res = await upload(t.admin.token, [
+        ['open.json', '['.repeat(100_000)],
+        ['closed.json', `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`],
+        ['shallow.json', JSON.stringify([{ unique_id: 'J1', property_address: '1 Json St' }])],
+      ]);
+      expect(res.status).toBe(200);
+      const tooDeep = { status: 'rejected', document_id: null, errors: [{ code: 'invalid_json', message: expect.stringContaining('64 levels') }] };
+      expect(res.body.processed_files).toEqual([
+        expect.objectContaining({ filename: 'open.json', ...tooDeep }),
+        expect.objectContaining({ filename: 'closed.json', ...tooDeep }),
+        expect.objectContaining({ filename: 'shallow.json', status: 'completed', records_inserted: 1 }),
+      ]);
+    });
+
     it('reads PDF and DOCX files into passages a question finds', async () => {
       const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'documents', name));
       const res = await upload(t.admin.token, [['ficha.pdf', fixture('valid.pdf')], ['contrato.docx', fixture('spanish.docx')]]);

@@ -229,6 +229,12 @@ describe('JSON', () => {
     expect(text(await parseDocument('json', Buffer.from('{"title": "Guía", "sections": [{"body": "Arriendo"}]}'))).text).toBe('Guía\n\nArriendo');
   });
 
+  it('refuses JSON nested too deep, and reads text at the deepest level allowed', async () => {
+    expect(await failure('json', Buffer.from(`${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`))).toMatchObject({ code: 'invalid_json', message: expect.stringContaining('64 levels') });
+    expect(await failure('json', Buffer.from('{"a":'.repeat(100_000)))).toMatchObject({ code: 'invalid_json', message: expect.stringContaining('64 levels') });
+    expect(text(await parseDocument('json', Buffer.from(`${'['.repeat(64)}"hondo", "y ancho"${']'.repeat(64)}`))).text).toBe('hondo\n\ny ancho');
+  });
+
   it('drops NUL characters and mends unpaired surrogates in JSON text, which Postgres would refuse', async () => {
     expect(text(await parseDocument('json', Buffer.from('["Hor\\u0000ario", "\\u0000", "mal \\ud83d par"]'))).text).toBe('Horario\n\nmal \ufffd par');
   });
