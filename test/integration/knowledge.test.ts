@@ -5,6 +5,8 @@ import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { present } from '../../src/http/middleware/errors';
 import { createEmbedder } from '../../src/embeddings';
+import { notStartedReport, throwIfNothingStarted, type FileReport } from '../../src/knowledge/uploads';
+import { createTemporal } from '../../src/temporal/client';
 import { retrieve } from '../../src/search/retrieve';
 import { aliasName } from '../../src/search/indices';
 import { createTestContext, type TestContext } from '../support/context';
@@ -265,6 +267,38 @@ describe('knowledge and listings', () => {
       expect(en.passages[0]!.text).toMatch(/mascotas/);
       const foreign = await retrieve(searchDeps(), { tenantId: other.brokerId, query: '¿Aceptan mascotas?', k: 3 });
       expect(foreign.passages).toEqual([]);
+    });
+  });
+
+  describe('when ingestion cannot start', () => {
+    const rejected: FileReport = { filename: 'x.exe', type: null, status: 'rejected', document_id: null, workflow_id: null, records_inserted: 0, rejected_records: 0, chunks: 0, errors: [{ code: 'unsupported_type', message: 'no' }], processing_time: 0 };
+
+    it('answers 503 with nothing stored when no file could start (an unknown Temporal namespace)', async () => {
+      const temporal = createTemporal({ ...ctx.config, TEMPORAL_NAMESPACE: `no-such-namespace-${Date.now()}` });
+      try {
+        const broken = createApp({ ...ctx, temporal });
+        const before = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        let req = request(broken.callback()).post('/api/v1/documents/upload').set(bearer(t.admin.token));
+        const files: Array<[string, string]> = [['n1.txt', 'Primera nota.'], ['n2.txt', 'Segunda nota.'], ['x.exe', 'MZ']];
+        for (const [name, content] of files) req = req.attach('file', Buffer.from(content), name);
+        const res = await req;
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ status: 'error', error: { code: 'service_unavailable', message: expect.stringContaining('nothing was stored') } });
+        const after = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        expect(after[0]!.n).toBe(before[0]!.n);
+      } finally {
+        await temporal.connection.close();
+      }
+    });
+
+    it('keeps the files already started in the answer, with their ids, next to the ones not stored', () => {
+      const started: FileReport = { ...rejected, filename: 'a.csv', type: 'csv', status: 'processing', document_id: 'doc-a', workflow_id: 'ingest:t:doc-a', errors: [] };
+      const reports = [started, notStartedReport('b.csv', 'csv'), rejected, notStartedReport('c.txt', 'txt')];
+      expect(() => throwIfNothingStarted(reports)).not.toThrow();
+      expect(reports[1]).toEqual({ ...started, filename: 'b.csv', status: 'failed', document_id: null, workflow_id: null, errors: [{ code: 'service_unavailable', message: expect.stringContaining('this file was not stored') }] });
+      expect(() => throwIfNothingStarted([rejected, notStartedReport('b.csv', 'csv')])).toThrow(expect.objectContaining({ status: 503, code: 'service_unavailable' }));
+      // Only refused files: the route's own 422 applies.
+      expect(() => throwIfNothingStarted([rejected])).not.toThrow();
     });
   });
 
