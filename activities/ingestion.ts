@@ -61,7 +61,31 @@ function deterministicId(tenantId: string, externalId: string): string {
 interface StoreProgress {
   /** Index into the parsed rows of the next batch to write. */
   next: number;
+  /** Rows Postgres refused so far (the first MAX_STORED_ERRORS), and how many. */
+  refused?: RowError[];
+  refusedCount?: number;
 }
+
+const DATA_PROBLEMS: Record<string, string> = {
+  '22001': 'a value is longer than its column allows',
+  '22003': 'a number is out of range',
+  '22P02': 'a value is not in the form its column takes',
+  '22021': 'a value contains characters that cannot be stored',
+  '22P05': 'a value contains characters that cannot be stored',
+  '08P01': 'a value contains a NUL character',
+};
+
+/**
+ * The SQLSTATE of a Postgres data exception (class 22), else null. Such an error is about the
+ * values written, so trying the same statement again can only fail the same way. So is 08P01
+ * here: MikroORM writes the values into the SQL text, where a NUL cuts the protocol message short.
+ */
+function dataException(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^22[0-9A-Z]{3}$/.test(code) || code === '08P01') ? code : null;
+}
+
+const refusedMessage = (code: string) => `the row could not be stored: ${DATA_PROBLEMS[code] ?? 'Postgres refused a value'} (SQLSTATE ${code})`;
 
 /** The document ingestion's side effects: parse and store, index, report. */
 export function createIngestionActivities(deps: IngestionDeps) {
@@ -98,7 +122,8 @@ export function createIngestionActivities(deps: IngestionDeps) {
         throw err;
       }
       const ctx = Context.current();
-      const resume = (ctx.info.heartbeatDetails as StoreProgress | undefined)?.next ?? 0;
+      const resumed = ctx.info.heartbeatDetails as StoreProgress | undefined;
+      const resume = resumed?.next ?? 0;
 
       if (parsed.kind === 'text') {
         const chunks = chunkText(parsed.text);
@@ -106,7 +131,13 @@ export function createIngestionActivities(deps: IngestionDeps) {
         const now = new Date();
         for (let i = resume; i < chunks.length; i += deps.batchSize) {
           const slice = chunks.slice(i, i + deps.batchSize);
-          await upsertChunks(em, slice.map((text, j) => ({ id: `${doc.id}:${i + j}`, tenantId: doc.tenantId, source: 'document' as const, sourceId: doc.id, ordinal: i + j, title: doc.filename, text, createdAt: now })));
+          try {
+            await upsertChunks(em, slice.map((text, j) => ({ id: `${doc.id}:${i + j}`, tenantId: doc.tenantId, source: 'document' as const, sourceId: doc.id, ordinal: i + j, title: doc.filename, text, createdAt: now })));
+          } catch (err) {
+            const code = dataException(err);
+            if (code) throw ApplicationFailure.nonRetryable(`the text could not be stored: ${DATA_PROBLEMS[code] ?? 'Postgres refused it'} (SQLSTATE ${code})`, 'invalid_text');
+            throw err;
+          }
           ctx.heartbeat({ next: i + slice.length } satisfies StoreProgress);
         }
         const stored: StoredDocument = { kind: 'text', totalRows: 0, recordsInserted: 0, rejectedRecords: 0, chunks: chunks.length };
@@ -118,19 +149,38 @@ export function createIngestionActivities(deps: IngestionDeps) {
       const total = parsed.totalRows;
       await em.nativeUpdate(DocumentSchema, { id: doc.id }, { kind: 'listings', totalRows: total });
       const conn = em.getConnection();
+      // Validation should leave Postgres nothing to refuse; if it does refuse a value, the rows are
+      // reported like rejected ones instead of the batch being retried forever.
+      const refused: RowError[] = resumed?.refused ?? [];
+      let refusedCount = resumed?.refusedCount ?? refused.length;
       for (let i = resume; i < rows.length; i += deps.batchSize) {
         const slice = rows.slice(i, i + deps.batchSize);
         // A file may list the same key twice: the last row wins, as a second upload would.
-        const byKey = new Map(slice.map((r) => [r.record.externalId, r.record]));
+        const batch = [...new Map(slice.map((r) => [r.record.externalId, r])).values()];
         const now = new Date();
-        const params = [...byKey.values()].flatMap((r) => propertyParams(doc.tenantId, doc.id, r, now));
-        await conn.execute(upsertPropertiesSql(byKey.size), params);
-        ctx.heartbeat({ next: i + slice.length } satisfies StoreProgress);
+        try {
+          await conn.execute(upsertPropertiesSql(batch.length), batch.flatMap((r) => propertyParams(doc.tenantId, doc.id, r.record, now)));
+        } catch (err) {
+          if (!dataException(err)) throw err;
+          for (const { row, record } of batch) {
+            try {
+              await conn.execute(upsertPropertiesSql(1), propertyParams(doc.tenantId, doc.id, record, now));
+            } catch (rowErr) {
+              const code = dataException(rowErr);
+              if (!code) throw rowErr;
+              refusedCount++;
+              if (refused.length < MAX_STORED_ERRORS) refused.push({ row, message: refusedMessage(code) });
+            }
+          }
+        }
+        ctx.heartbeat({ next: i + slice.length, refused, refusedCount } satisfies StoreProgress);
         await progress(doc.tenantId, doc.id, { phase: 'storing', processed: i + slice.length, total: rows.length });
       }
-      const errors: RowError[] = parsed.errors;
-      await em.nativeUpdate(DocumentSchema, { id: doc.id }, { recordsInserted: rows.length, rejectedRecords: errors.length, errors: errors.slice(0, MAX_STORED_ERRORS), processedRows: rows.length });
-      return { kind: 'listings', totalRows: total, recordsInserted: rows.length, rejectedRecords: errors.length, chunks: 0 };
+      const errors: RowError[] = refused.length ? [...parsed.errors, ...refused].sort((a, b) => a.row - b.row) : parsed.errors;
+      const inserted = rows.length - refusedCount;
+      const rejected = parsed.errors.length + refusedCount;
+      await em.nativeUpdate(DocumentSchema, { id: doc.id }, { recordsInserted: inserted, rejectedRecords: rejected, errors: errors.slice(0, MAX_STORED_ERRORS), processedRows: rows.length });
+      return { kind: 'listings', totalRows: total, recordsInserted: inserted, rejectedRecords: rejected, chunks: 0 };
     },
 
     /**

@@ -14,6 +14,23 @@ export type PropertyStatus = (typeof PROPERTY_STATUSES)[number];
 export const LISTING_TYPES = ['sale', 'rent'] as const;
 export type ListingType = (typeof LISTING_TYPES)[number];
 
+/**
+ * Character limits of the properties table's varchar columns. The entity declares its columns
+ * with them and listings are checked against them, so a value too long is a row error rather than
+ * a batch Postgres refuses.
+ */
+export const PROPERTY_TEXT_LIMITS = {
+  externalId: 300,
+  title: 300,
+  address: 300,
+  floor: 50,
+  suite: 50,
+  city: 120,
+  neighborhood: 120,
+  propertyType: 60,
+  brokerEmail: 320,
+} as const;
+
 /** A rejected row of a structured file, as the upload response reports it. */
 export interface RowError {
   /** 1-based line (CSV, counting the header) or array position + 1 (JSON). */

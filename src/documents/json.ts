@@ -20,11 +20,42 @@ const PROBLEMS: Record<string, string> = {
   InvalidCharacter: 'control character inside a string',
 };
 
+/** Deeper than any listing export or FAQ file needs, and far from what recursion can take. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Where brackets first nest deeper than `limit`, without parsing: the tolerant parser below and
+ * every walk over a parsed value recurse, and 100,000 `[` overflow the stack. Strings end where
+ * that parser ends them (a quote, or a line break it reports as an unclosed string), so it never
+ * meets brackets this scan did not count.
+ */
+function tooDeepAt(text: string, limit: number): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22 || c === 0x0a || c === 0x0d) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return null;
+}
+
 /**
  * JSON.parse, but a failure says where: V8 on Node 20 leaves the position out of some messages,
  * so a strict tolerant parser is run over the text only when JSON.parse has already refused it.
+ * Nesting deeper than MAX_JSON_DEPTH is refused first, valid or not.
  */
 export function parseJsonText(text: string): unknown {
+  const deep = tooDeepAt(text, MAX_JSON_DEPTH);
+  if (deep !== null) {
+    const { line, column } = lineAndColumn(text, deep);
+    throw new DocumentError('invalid_json', `The JSON nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep (at line ${line}, column ${column}, position ${deep})`);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

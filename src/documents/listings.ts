@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { LISTING_TYPES, PROPERTY_STATUSES as LISTING_STATUSES, type ListingType, type PropertyStatus as ListingStatus } from '../contracts/documents';
+import { LISTING_TYPES, PROPERTY_STATUSES as LISTING_STATUSES, PROPERTY_TEXT_LIMITS, type ListingType, type PropertyStatus as ListingStatus } from '../contracts/documents';
 
 export { LISTING_STATUSES, LISTING_TYPES, type ListingStatus, type ListingType };
 
@@ -134,7 +134,8 @@ type Coerce<T> = (v: unknown) => T | null | Refusal;
 // Tests before rewriting: most cells are already clean, and 100,000 rows of copies cost GC time.
 const isBlankValue = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && !/\S/.test(v));
 const collapse = (s: string) => (/^\s|\s$|\s\s|[^\S ]/.test(s) ? s.trim().replace(/\s+/g, ' ') : s);
-const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
+// Messages quoting a value are stored too (jsonb): no NUL, no half of a surrogate pair.
+const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s).toWellFormed().replaceAll('\0', '\ufffd');
 const shown = (v: unknown) => (typeof v === 'string' ? `"${clip(v)}"` : typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 const text: Coerce<string> = (v) => {
@@ -163,18 +164,27 @@ export function parseAmount(raw: string): number | null {
   return Number(s.replace(/,/g, ''));
 }
 
+/** Postgres `integer`, the bedrooms column. */
+const INT4_MAX = 2_147_483_647;
+/** The search index maps bathrooms as a 32-bit float, which turns anything larger into Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+// Amounts go to `double precision` columns: any finite number fits, but a 400-digit cell parses to
+// Infinity, which the index refuses.
 const amount =
-  (integer = false): Coerce<number> =>
+  ({ integer = false, max = Number.MAX_VALUE } = {}): Coerce<number> =>
   (v) => {
     if (isBlankValue(v)) return null;
     let n: number | null = null;
-    if (typeof v === 'number') n = Number.isFinite(v) ? v : null;
+    if (typeof v === 'number') n = Number.isNaN(v) ? null : v;
     else if (typeof v === 'string') {
       if (/^\s*-/.test(v) && parseAmount(v.replace('-', '')) !== null) return new Refusal(`must not be negative (got ${shown(v)})`);
       n = parseAmount(v);
     }
     if (n === null) return new Refusal(`must be a number (got ${shown(v)})`);
     if (n < 0) return new Refusal(`must not be negative (got ${n})`);
+    if (!Number.isFinite(n)) return new Refusal(`is too large (got ${shown(v)})`);
+    if (n > max) return new Refusal(`must be at most ${max} (got ${shown(v)})`);
     if (integer && !Number.isInteger(n)) return new Refusal(`must be a whole number (got ${n})`);
     return n;
   };
@@ -277,12 +287,61 @@ const COERCE: { [F in ListingField]: Coerce<NonNullable<ListingInput[F]>> } = {
   annual_rent: amount(),
   monthly_rent: amount(),
   price: amount(),
-  bedrooms: amount(true),
-  bathrooms: amount(),
+  bedrooms: amount({ integer: true, max: INT4_MAX }),
+  bathrooms: amount({ max: FLOAT32_MAX }),
   broker_email: email,
   gci_on_3_years: amount(),
   description: longText,
 };
+
+const LIMITS = PROPERTY_TEXT_LIMITS;
+/** The varchar limit of each text field's column (description is `text`). */
+const MAX_CHARS: Partial<Record<ListingField, number>> = {
+  unique_id: LIMITS.externalId,
+  title: LIMITS.title,
+  property_address: LIMITS.address,
+  floor: LIMITS.floor,
+  suite: LIMITS.suite,
+  city: LIMITS.city,
+  neighborhood: LIMITS.neighborhood,
+  property_type: LIMITS.propertyType,
+  broker_email: LIMITS.brokerEmail,
+};
+
+/** Characters as Postgres counts them (code points), for a string without lone surrogates. */
+const charCount = (s: string) => s.length - (s.match(/[\udc00-\udfff]/g)?.length ?? 0);
+
+/**
+ * Why Postgres would refuse a string, if it would: text and jsonb take no NUL, jsonb no lone
+ * surrogate (a text column would quietly store U+FFFD instead), varchar(n) nothing longer than n.
+ */
+function unstorable(s: string, max?: number): Refusal | null {
+  if (s.includes('\0')) return new Refusal('must not contain NUL characters');
+  if (!s.isWellFormed()) return new Refusal('contains invalid Unicode (an unpaired surrogate)');
+  if (max !== undefined && s.length > max) {
+    const n = charCount(s);
+    if (n > max) return new Refusal(`must be at most ${max} characters (got ${n})`);
+  }
+  return null;
+}
+
+/** Unknown columns go to a jsonb column: each name and every string inside its value must fit. */
+function extraErrors(extra: Record<string, JsonValue>): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [key, value] of Object.entries(extra)) {
+    // Iterative, so no depth of nesting can overflow the stack.
+    const pending: JsonValue[] = [key, value];
+    let refusal: Refusal | null = null;
+    while (pending.length > 0 && !refusal) {
+      const v = pending.pop()!;
+      if (typeof v === 'string') refusal = unstorable(v);
+      else if (Array.isArray(v)) for (const item of v) pending.push(item);
+      else if (v !== null && typeof v === 'object') for (const [k, item] of Object.entries(v)) pending.push(k, item);
+    }
+    if (refusal) errors.push({ field: clip(key), message: `${clip(key)} ${refusal.reason}` });
+  }
+  return errors;
+}
 
 /** Coerces every field, so that all the bad fields of a row are reported at once. */
 function coerceFields(fields: Partial<Record<ListingField, unknown>>): { input: ListingInput } | { errors: FieldError[] } {
@@ -294,7 +353,8 @@ function coerceFields(fields: Partial<Record<ListingField, unknown>>): { input: 
       continue;
     }
     const value = COERCE[field](fields[field]);
-    if (value instanceof Refusal) errors.push({ field, message: `${field} ${value.reason}` });
+    const refusal = value instanceof Refusal ? value : typeof value === 'string' ? unstorable(value, MAX_CHARS[field]) : null;
+    if (refusal) errors.push({ field, message: `${field} ${refusal.reason}` });
     else input[field] = value;
   }
   return errors.length ? { errors } : { input: input as ListingInput };
@@ -320,12 +380,20 @@ const keyPart = (s: string | null) => (s ?? '').toLowerCase().replace(/\s+/g, ' 
  */
 export function normalizeListing(fields: Partial<Record<ListingField, unknown>>, extra: Record<string, JsonValue> = {}): NormalizeResult {
   const coerced = coerceFields(fields);
-  if ('errors' in coerced) return { ok: false, errors: coerced.errors };
+  const badExtra = extraErrors(extra);
+  if ('errors' in coerced) return { ok: false, errors: [...coerced.errors, ...badExtra] };
   const { input } = coerced;
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = badExtra;
 
   const externalId = input.unique_id ?? (input.property_address ? [input.property_address, input.floor, input.suite].map(keyPart).join('|') : null);
   if (!externalId) errors.push({ field: 'unique_id', message: 'unique_id or property_address is required' });
+  else if (externalId.length > LIMITS.externalId && charCount(externalId) > LIMITS.externalId) {
+    // Only a derived key can be too long: unique_id itself was held to the limit.
+    errors.push({
+      field: 'property_address',
+      message: `property_address, floor and suite make a key of ${charCount(externalId)} characters, over the ${LIMITS.externalId} allowed; give the listing a unique_id`,
+    });
+  }
 
   const { size_sf: size, rent_per_sf_year: rate, annual_rent: annual, monthly_rent: monthly } = input;
   const computedAnnual = size !== null && rate !== null ? size * rate : null;
@@ -345,7 +413,7 @@ export function normalizeListing(fields: Partial<Record<ListingField, unknown>>,
 
   const record: ListingRecord = {
     externalId,
-    title: input.title ?? deriveTitle(input, externalId),
+    title: input.title ?? fit(deriveTitle(input, externalId), LIMITS.title),
     address: input.property_address,
     floor: input.floor,
     suite: input.suite,
@@ -368,6 +436,12 @@ export function normalizeListing(fields: Partial<Record<ListingField, unknown>>,
     extra,
   };
   return { ok: true, record };
+}
+
+/** A derived title cut to its column at a character boundary, marked as cut. */
+function fit(s: string, max: number): string {
+  if (s.length <= max || charCount(s) <= max) return s;
+  return `${[...s].slice(0, max - 1).join('').trimEnd()}…`;
 }
 
 function deriveTitle(input: ListingInput, externalId: string): string {

@@ -63,9 +63,14 @@ export async function parseDocument(type: DocumentType, bytes: Uint8Array, optio
 }
 
 const unixNewlines = (text: string) => text.replace(/\r\n?/g, '\n');
+/**
+ * Text from an extractor or from JSON escapes may hold what Postgres cannot store: NUL goes, a
+ * lone surrogate becomes U+FFFD (as Postgres would make it anyway in a text column).
+ */
+const storable = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '') : text).toWellFormed();
 
 function textOf(extracted: { text: string; pages?: number }): TextDocument {
-  const text = unixNewlines(extracted.text.normalize('NFC')).trim();
+  const text = unixNewlines(storable(extracted.text).normalize('NFC')).trim();
   // A scan has pages but no text layer; say so rather than index nothing.
   if (text === '') throw new DocumentError('no_text', 'The document has no extractable text (a scanned image? OCR is not supported)');
   return { kind: 'text', text, ...(extracted.pages !== undefined ? { pages: extracted.pages } : {}) };
@@ -255,13 +260,18 @@ export function parseJsonDocument(text: string): ParsedDocument {
     return collector.result();
   }
   const strings: string[] = [];
-  const walk = (v: unknown): void => {
+  // Depth-first in document order, on a stack of its own rather than the call stack.
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
     if (typeof v === 'string') {
-      if (v.trim() !== '') strings.push(v.trim());
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (isObject(v)) Object.values(v).forEach(walk);
-  };
-  walk(value);
+      const s = storable(v).trim();
+      if (s !== '') strings.push(s);
+    } else if (Array.isArray(v) || isObject(v)) {
+      const children = Array.isArray(v) ? v : Object.values(v);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+    }
+  }
   if (strings.length === 0) throw new DocumentError('no_text', 'The JSON has neither listings nor text');
   return { kind: 'text', text: unixNewlines(strings.join('\n\n')) };
 }

@@ -6,7 +6,7 @@ import { DocumentContentSchema, DocumentSchema, type Document } from '../db/enti
 import { detectFileType, safeFilename } from '../documents';
 import type { Logger } from '../logger';
 import { ServiceUnavailableError } from '../errors';
-import { startIngestion, waitFor, type TemporalUser } from './workflows';
+import { startIngestion, waitFor, type TemporalUser, type WaitOutcome } from './workflows';
 
 export interface UploadedFile {
   originalFilename: string | null;
@@ -37,10 +37,30 @@ export interface UploadReport {
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
+/** The error of a file that passed its checks but was not stored, as no workflow could start. */
+export const NOT_STARTED = { code: 'service_unavailable', message: 'The workflow service is unavailable; this file was not stored, upload it again shortly' } as const;
+
+export function notStartedReport(filename: string, type: DocumentType): FileReport {
+  return { filename, type, status: 'failed', document_id: null, workflow_id: null, records_inserted: 0, rejected_records: 0, chunks: 0, errors: [{ ...NOT_STARTED }], processing_time: 0 };
+}
+
+/**
+ * Decides, once every file was tried, whether the reports are the answer. When the workflow
+ * service failed before any file started, nothing was stored and the request fails as a whole;
+ * once one has started it runs whatever the client is told, so each file says what became of it.
+ */
+export function throwIfNothingStarted(reports: FileReport[]): void {
+  const notStarted = reports.some((r) => r.errors.some((e) => 'code' in e && e.code === NOT_STARTED.code));
+  if (notStarted && reports.every((r) => r.document_id === null)) {
+    throw new ServiceUnavailableError('The workflow service is unavailable; nothing was stored, try again shortly');
+  }
+}
+
 /**
  * Checks each file on its own (name, size, content type by its bytes), stores the accepted ones
  * and starts their ingestion. Small uploads are waited for; large ones continue in the background.
- * A file that fails a check is reported and nothing of it is stored; the others go on.
+ * A file that fails a check is reported and nothing of it is stored; the others go on. Once the
+ * workflow service has failed, the files after it are not stored either, and say so.
  */
 export async function acceptUpload(
   deps: TemporalUser & { logger: Logger },
@@ -52,6 +72,7 @@ export async function acceptUpload(
   const accepted: Array<{ report: FileReport; doc: Document; started: number }> = [];
   const reject = (filename: string, type: DocumentType | null, code: string, message: string) =>
     reports.push({ filename, type, status: 'rejected', document_id: null, workflow_id: null, records_inserted: 0, rejected_records: 0, chunks: 0, errors: [{ code, message }], processing_time: 0 });
+  let unavailable = false;
 
   for (const file of input.files) {
     const fileStarted = performance.now();
@@ -68,6 +89,10 @@ export async function acceptUpload(
     const detected = detectFileType(name.name, bytes);
     if (!detected.ok) {
       reject(name.name, null, detected.code, detected.message);
+      continue;
+    }
+    if (unavailable) {
+      reports.push(notStartedReport(name.name, detected.type));
       continue;
     }
     const documentId = randomUUID();
@@ -90,15 +115,19 @@ export async function acceptUpload(
     try {
       await startIngestion(deps, input.tenantId, { kind: 'document', documentId: doc.id });
     } catch (err) {
-      // Without a workflow nothing would ever process the file: take it back whole.
+      // Without a workflow nothing would ever process the file: take it back whole. The files
+      // already started keep running, so the answer must still list them.
       await em.nativeDelete(DocumentContentSchema, { documentId: doc.id });
       await em.nativeDelete(DocumentSchema, { id: doc.id });
       deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not start document ingestion');
-      throw new ServiceUnavailableError('The workflow service is unavailable; nothing was stored, try again shortly');
+      unavailable = true;
+      reports.push(notStartedReport(name.name, detected.type));
+      continue;
     }
     reports.push(report);
     accepted.push({ report, doc, started: fileStarted });
   }
+  throwIfNothingStarted(reports);
 
   const totalBytes = accepted.reduce((n, a) => n + a.doc.sizeBytes, 0);
   let allDone = accepted.length > 0;
@@ -106,7 +135,11 @@ export async function acceptUpload(
     await Promise.all(
       accepted.map(async ({ report, doc, started: fileStarted }) => {
         const handle = deps.temporal.client.workflow.getHandle(doc.workflowId);
-        const outcome = await waitFor<DocumentIngestionResult>(handle, deps.config.INGEST_SYNC_WAIT_MS);
+        const outcome = await waitFor<DocumentIngestionResult>(handle, deps.config.INGEST_SYNC_WAIT_MS).catch((err: unknown): WaitOutcome<DocumentIngestionResult> => {
+          // The workflow was started and runs on: the file is `processing`, to follow by its id.
+          deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'could not wait for document ingestion');
+          return { done: false };
+        });
         report.processing_time = seconds(performance.now() - fileStarted);
         const fresh = outcome.done || outcome.failure ? await em.fork().findOne(DocumentSchema, { id: doc.id }, { filters: { tenant: { tenantId: input.tenantId } } }) : null;
         if (outcome.done) {

@@ -3,7 +3,10 @@ import path from 'node:path';
 import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
+import { present } from '../../src/http/middleware/errors';
 import { createEmbedder } from '../../src/embeddings';
+import { notStartedReport, throwIfNothingStarted, type FileReport } from '../../src/knowledge/uploads';
+import { createTemporal } from '../../src/temporal/client';
 import { retrieve } from '../../src/search/retrieve';
 import { aliasName } from '../../src/search/indices';
 import { createTestContext, type TestContext } from '../support/context';
@@ -109,6 +112,82 @@ describe('knowledge and listings', () => {
       expect(stored.map((r) => r.external_id)).toEqual(['B4']);
     });
 
+    it('reports values Postgres cannot hold as row errors, stores the good rows and completes', async () => {
+      const json = JSON.stringify([
+        { unique_id: 'V1', property_address: '1 Valid St', city: 'Austin', bedrooms: 2 },
+        { unique_id: 'V2', property_address: '2 Long St', city: 'C'.repeat(121) },
+        { unique_id: 'V3', property_address: '3 Huge St', bedrooms: 99_999_999_999 },
+        { unique_id: 'V4', property_address: '4 Nul St', description: 'a NUL \u0000 here' },
+        { unique_id: 'V5', property_address: '5 Valid St', city: 'Austin' },
+      ]);
+      expect(json).toContain('\\u0000');
+      const csv = `${LISTING_HEADER}\nW1,1 Wide St,1,1,100,10,,,,,${'D'.repeat(121)},office,long city\nW2,2 Wide St,1,1,100,10,,,,,Denver,office,fine\nW3,${'9'.repeat(400)},1,1,100,10,,,,,Denver,office,long address\n`;
+      const res = await upload(t.admin.token, [['values.json', json], ['values.csv', csv]]);
+      expect(res.status).toBe(200);
+      const [fromJson, fromCsv] = res.body.processed_files;
+      expect(fromJson).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 3 });
+      expect(fromJson.errors).toEqual([
+        expect.objectContaining({ row: 2, field: 'city' }),
+        expect.objectContaining({ row: 3, field: 'bedrooms' }),
+        expect.objectContaining({ row: 4, field: 'description' }),
+      ]);
+      expect(fromCsv).toMatchObject({ status: 'completed', records_inserted: 1, rejected_records: 2 });
+      expect(fromCsv.errors).toEqual([expect.objectContaining({ row: 2, field: 'city' }), expect.objectContaining({ row: 4, field: 'property_address' })]);
+      const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and (external_id like 'V%' or external_id like 'W%') order by external_id", [t.brokerId]);
+      expect(stored.map((r) => r.external_id)).toEqual(['V1', 'V5', 'W2']);
+      const doc = await http().get(`/api/v1/documents/${fromJson.document_id}`).set(bearer(t.admin.token));
+      expect(doc.body).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 3 });
+    });
+
+    it('reports rows Postgres still refuses one by one instead of retrying the batch forever', async () => {
+      // A check validation knows nothing of, as an operator's trigger or a narrowed column would be.
+      await sql(`create or replace function docs_test_refuse() returns trigger language plpgsql as $$
+        begin
+          if new.neighborhood = 'refused-by-postgres' then raise exception 'value too long' using errcode = 'string_data_right_truncation'; end if;
+          -- What a NUL written into the SQL text makes the server answer.
+          if new.neighborhood = 'protocol-violation' then raise exception 'invalid message format' using errcode = 'protocol_violation'; end if;
+          return new;
+        end $$`);
+      await sql('create trigger docs_test_refuse before insert or update on properties for each row execute function docs_test_refuse()');
+      try {
+        const json = JSON.stringify([
+          { unique_id: 'R1', property_address: '1 Refuse St', neighborhood: 'Centro' },
+          { unique_id: 'R2', property_address: '2 Refuse St', neighborhood: 'refused-by-postgres' },
+          { unique_id: 'R3', property_address: '3 Refuse St', neighborhood: 'Centro' },
+          { unique_id: 'R4', property_address: '4 Refuse St', neighborhood: 'protocol-violation' },
+        ]);
+        const res = await upload(t.admin.token, [['refused.json', json]]);
+        expect(res.status).toBe(200);
+        const [file] = res.body.processed_files;
+        expect(file).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 2 });
+        expect(file.errors).toEqual([
+          { row: 2, message: expect.stringContaining('SQLSTATE 22001') },
+          { row: 4, message: expect.stringContaining('SQLSTATE 08P01') },
+        ]);
+        const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'R_' order by external_id", [t.brokerId]);
+        expect(stored.map((r) => r.external_id)).toEqual(['R1', 'R3']);
+        expect(await http().get(`/api/v1/documents/${file.document_id}`).set(bearer(t.admin.token)).then((r) => r.body.status)).toBe('completed');
+      } finally {
+        await sql('drop trigger if exists docs_test_refuse on properties');
+        await sql('drop function if exists docs_test_refuse()');
+      }
+    });
+
+    it('refuses deeply nested JSON as a file error, valid or not, and goes on with the other files', async () => {
+      const res = await upload(t.admin.token, [
+        ['open.json', '['.repeat(100_000)],
+        ['closed.json', `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`],
+        ['shallow.json', JSON.stringify([{ unique_id: 'J1', property_address: '1 Json St' }])],
+      ]);
+      expect(res.status).toBe(200);
+      const tooDeep = { status: 'rejected', document_id: null, errors: [{ code: 'invalid_json', message: expect.stringContaining('64 levels') }] };
+      expect(res.body.processed_files).toEqual([
+        expect.objectContaining({ filename: 'open.json', ...tooDeep }),
+        expect.objectContaining({ filename: 'closed.json', ...tooDeep }),
+        expect.objectContaining({ filename: 'shallow.json', status: 'completed', records_inserted: 1 }),
+      ]);
+    });
+
     it('reads PDF and DOCX files into passages a question finds', async () => {
       const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'documents', name));
       const res = await upload(t.admin.token, [['ficha.pdf', fixture('valid.pdf')], ['contrato.docx', fixture('spanish.docx')]]);
@@ -165,6 +244,19 @@ describe('knowledge and listings', () => {
       expect(await http().get(`/api/v1/documents/${id}`).set(bearer(other.admin.token)).then((r) => r.status)).toBe(404);
     });
 
+    it('downloads a file whose name is beyond Latin-1 under its own name', async () => {
+      const name = 'informe–€-東京.txt';
+      const body = 'Informe trimestral de arriendos en Tokio y Santiago.';
+      const res = await upload(t.admin.token, [[name, body]]);
+      expect(res.body.processed_files[0]).toMatchObject({ filename: name, status: 'completed' });
+      const download = await http().get(`/api/v1/documents/${res.body.processed_files[0].document_id}/content`).set(bearer(t.admin.token));
+      expect(download.status).toBe(200);
+      expect(download.text).toBe(body);
+      const disposition = download.headers['content-disposition'] as string;
+      expect(disposition).toMatch(/^attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8''/);
+      expect(decodeURIComponent(/filename\*=UTF-8''(\S+)/.exec(disposition)![1]!)).toBe(name);
+    });
+
     it('makes a Spanish text document retrievable by Spanish and English questions, for its tenant only', async () => {
       const res = await upload(t.admin.token, [['politicas.txt', SPANISH_TXT]]);
       expect(res.body.processed_files[0]).toMatchObject({ status: 'completed', type: 'txt' });
@@ -175,6 +267,38 @@ describe('knowledge and listings', () => {
       expect(en.passages[0]!.text).toMatch(/mascotas/);
       const foreign = await retrieve(searchDeps(), { tenantId: other.brokerId, query: '¿Aceptan mascotas?', k: 3 });
       expect(foreign.passages).toEqual([]);
+    });
+  });
+
+  describe('when ingestion cannot start', () => {
+    const rejected: FileReport = { filename: 'x.exe', type: null, status: 'rejected', document_id: null, workflow_id: null, records_inserted: 0, rejected_records: 0, chunks: 0, errors: [{ code: 'unsupported_type', message: 'no' }], processing_time: 0 };
+
+    it('answers 503 with nothing stored when no file could start (an unknown Temporal namespace)', async () => {
+      const temporal = createTemporal({ ...ctx.config, TEMPORAL_NAMESPACE: `no-such-namespace-${Date.now()}` });
+      try {
+        const broken = createApp({ ...ctx, temporal });
+        const before = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        let req = request(broken.callback()).post('/api/v1/documents/upload').set(bearer(t.admin.token));
+        const files: Array<[string, string]> = [['n1.txt', 'Primera nota.'], ['n2.txt', 'Segunda nota.'], ['x.exe', 'MZ']];
+        for (const [name, content] of files) req = req.attach('file', Buffer.from(content), name);
+        const res = await req;
+        expect(res.status).toBe(503);
+        expect(res.body).toMatchObject({ status: 'error', error: { code: 'service_unavailable', message: expect.stringContaining('nothing was stored') } });
+        const after = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        expect(after[0]!.n).toBe(before[0]!.n);
+      } finally {
+        await temporal.connection.close();
+      }
+    });
+
+    it('keeps the files already started in the answer, with their ids, next to the ones not stored', () => {
+      const started: FileReport = { ...rejected, filename: 'a.csv', type: 'csv', status: 'processing', document_id: 'doc-a', workflow_id: 'ingest:t:doc-a', errors: [] };
+      const reports = [started, notStartedReport('b.csv', 'csv'), rejected, notStartedReport('c.txt', 'txt')];
+      expect(() => throwIfNothingStarted(reports)).not.toThrow();
+      expect(reports[1]).toEqual({ ...started, filename: 'b.csv', status: 'failed', document_id: null, workflow_id: null, errors: [{ code: 'service_unavailable', message: expect.stringContaining('this file was not stored') }] });
+      expect(() => throwIfNothingStarted([rejected, notStartedReport('b.csv', 'csv')])).toThrow(expect.objectContaining({ status: 503, code: 'service_unavailable' }));
+      // Only refused files: the route's own 422 applies.
+      expect(() => throwIfNothingStarted([rejected])).not.toThrow();
     });
   });
 
@@ -229,6 +353,36 @@ describe('knowledge and listings', () => {
       const q = await http().get('/api/v1/properties').query({ q: 'penthouse', city: 'Santiago' }).set(bearer(t.agent.token));
       expect(q.body.data[0]).toMatchObject({ id: res.body.id, title: 'Penthouse Providencia' });
       expect((await http().patch(`/api/v1/properties/${res.body.id}`).set(bearer(other.admin.token)).send({ title: 'x' })).status).toBe(404);
+    });
+
+    it('answers 422, never 500, for values their columns cannot hold, on create and update', async () => {
+      const post = (body: Record<string, unknown>) => http().post('/api/v1/properties').set(bearer(t.admin.token)).send(body);
+      const address = `${'Avenida Libertador Bernardo O’Higgins '.repeat(8).slice(0, 296)} 100`;
+      expect(address).toHaveLength(300);
+      // The key would be address|floor|suite: 305 characters.
+      const unkeyed = await post({ property_address: address, suite: '12B' });
+      expect(unkeyed.status).toBe(422);
+      expect(unkeyed.body).toMatchObject({ status: 'error', error: { code: 'validation_error', details: [{ path: 'property_address', message: expect.stringContaining('unique_id') }] } });
+      const nul = await post({ unique_id: 'LEN-0', title: 'Casa\u0000' });
+      expect(nul.status).toBe(422);
+      expect(nul.body.error.details).toEqual([expect.objectContaining({ path: 'title' })]);
+
+      // With a unique_id it is stored; the title derived from it is shortened to its column.
+      const keyed = await post({ unique_id: 'LEN-1', property_address: address, suite: '12B' });
+      expect(keyed.status).toBe(201);
+      expect([...keyed.body.title].length).toBeLessThanOrEqual(300);
+      expect(keyed.body.title).toMatch(/^Avenida Libertador.*…$/);
+      const patch = (body: Record<string, unknown>) => http().patch(`/api/v1/properties/${keyed.body.id}`).set(bearer(t.admin.token)).send(body);
+      const patched = await patch({ property_address: address.replace('100', '200'), suite: '14C' });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({ unique_id: 'LEN-1', property_address: address.replace('100', '200'), suite: '14C' });
+      const badPatch = await patch({ description: 'broken \ud83d pair' });
+      expect(badPatch.status).toBe(422);
+      expect(badPatch.body.error.details).toEqual([expect.objectContaining({ path: 'description' })]);
+
+      // Whatever validation misses, Postgres refusing a value is still the client's 422.
+      const refused = await sql('select ?::int as n', ['2147483648']).catch((err: unknown) => err);
+      expect(present(refused)).toMatchObject({ status: 422, code: 'validation_error' });
     });
 
     it('filters, sorts and pages from Postgres', async () => {

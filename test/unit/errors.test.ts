@@ -1,5 +1,6 @@
+import { DatabaseError } from 'pg';
 import { z } from 'zod';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { NotFoundError, ValidationError } from '../../src/errors';
 import { present } from '../../src/http/middleware/errors';
 
@@ -21,6 +22,28 @@ describe('present', () => {
     const presented = present(new UniqueConstraintViolationException(new Error('duplicate key value violates unique constraint "x"')));
     expect(presented).toMatchObject({ status: 409, code: 'conflict' });
     expect(presented.message).not.toMatch(/constraint/);
+  });
+
+  it.each([
+    ['22001', 'value too long for type character varying(300)'],
+    ['22003', 'value "2147483648" is out of range for type integer'],
+    ['22P02', 'invalid input syntax for type integer: "abc"'],
+    ['22021', 'invalid byte sequence for encoding "UTF8": 0x00'],
+    ['22P05', 'unsupported Unicode escape sequence'],
+  ])('maps Postgres refusing a value (%s) to 422 without the SQL', (code, message) => {
+    // As MikroORM wraps a pg error: its own properties, the SQL in front of the message.
+    const presented = present(new DriverException(Object.assign(new Error(`insert into "properties" ("title") values ('x') - ${message}`), { code })));
+    expect(presented).toMatchObject({ status: 422, code: 'validation_error' });
+    expect(presented.message).not.toMatch(/insert|properties/);
+  });
+
+  it('maps the same refusal as pg throws it from a raw query', () => {
+    const raw = Object.assign(new DatabaseError('select \'x\' - value too long for type character varying(3)', 100, 'error'), { code: '22001' });
+    expect(present(raw)).toMatchObject({ status: 422, code: 'validation_error' });
+  });
+
+  it('still calls other driver errors internal', () => {
+    expect(present(new DriverException(Object.assign(new Error('connection terminated'), { code: '57P01' })))).toMatchObject({ status: 500, code: 'internal_error' });
   });
 
   it('never exposes the message of an unknown error', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-import { DOCUMENT_STATUSES, DOCUMENT_TYPES, LISTING_TYPES, PROPERTY_STATUSES, type RowError } from '../../contracts/documents';
+import { DOCUMENT_STATUSES, DOCUMENT_TYPES, LISTING_TYPES, PROPERTY_STATUSES, PROPERTY_TEXT_LIMITS as LIMITS, type RowError } from '../../contracts/documents';
 
 /** An uploaded file and how its ingestion went; the bytes live in `document_contents`. */
 export const DocumentSchema = defineEntity({
@@ -60,16 +60,16 @@ export const PropertySchema = defineEntity({
   properties: (p) => ({
     id: p.uuid().primary().onCreate(() => randomUUID()),
     tenantId: p.uuid(),
-    externalId: p.string().length(300),
+    externalId: p.string().length(LIMITS.externalId),
     /** The upload that last wrote it, if any. */
     documentId: p.uuid().nullable(),
-    title: p.string().length(300),
-    address: p.string().length(300).nullable(),
-    floor: p.string().length(50).nullable(),
-    suite: p.string().length(50).nullable(),
-    city: p.string().length(120).nullable(),
-    neighborhood: p.string().length(120).nullable(),
-    propertyType: p.string().length(60).nullable(),
+    title: p.string().length(LIMITS.title),
+    address: p.string().length(LIMITS.address).nullable(),
+    floor: p.string().length(LIMITS.floor).nullable(),
+    suite: p.string().length(LIMITS.suite).nullable(),
+    city: p.string().length(LIMITS.city).nullable(),
+    neighborhood: p.string().length(LIMITS.neighborhood).nullable(),
+    propertyType: p.string().length(LIMITS.propertyType).nullable(),
     listingType: p.enum([...LISTING_TYPES]).nullable(),
     status: p.enum([...PROPERTY_STATUSES]).default('available'),
     sizeSf: p.float().columnType('double precision').nullable(),
@@ -79,7 +79,7 @@ export const PropertySchema = defineEntity({
     price: p.float().columnType('double precision').nullable(),
     bedrooms: p.integer().nullable(),
     bathrooms: p.float().columnType('double precision').nullable(),
-    brokerEmail: p.string().length(320).nullable(),
+    brokerEmail: p.string().length(LIMITS.brokerEmail).nullable(),
     gciOn3Years: p.float().columnType('double precision').nullable().fieldName('gci_on_3_years'),
     description: p.text().nullable(),
     extra: p.json<Record<string, unknown>>(),

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { DriverException, NotFoundError as OrmNotFoundError, UniqueConstraintViolationException, ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { DatabaseError } from 'pg';
 import { ZodError } from 'zod';
 import { AppError, type ErrorBody } from '../../errors';
 import type { Logger } from '../../logger';
@@ -27,6 +28,22 @@ const HTTP_CODES: Record<number, string> = {
   501: 'not_implemented',
 };
 
+/** Postgres data exceptions (SQLSTATE) that only a value sent by the client can cause. */
+const VALUE_REFUSALS: Record<string, string> = {
+  '22001': 'A value is longer than it may be stored',
+  '22003': 'A number is out of the range it may be stored in',
+  '22P02': 'A value is not in a form that can be stored',
+  '22021': 'A value contains characters that cannot be stored',
+  '22P05': 'A value contains characters that cannot be stored',
+  '54000': 'A value is too large to be stored',
+};
+
+/**
+ * The SQLSTATE of an error Postgres raised: wrapped by MikroORM (entity manager calls), or as pg
+ * throws it (raw `execute`, which MikroORM passes through).
+ */
+const sqlStateOf = (err: unknown) => (err instanceof DriverException || err instanceof DatabaseError ? String(err.code) : undefined);
+
 /** Maps what handlers and libraries throw onto the documented error shape. */
 export function present(err: unknown): Presented {
   if (err instanceof AppError) return { status: err.status, code: err.code, message: err.message, details: err.details };
@@ -41,10 +58,11 @@ export function present(err: unknown): Presented {
   if (err instanceof OrmNotFoundError) return { status: 404, code: 'not_found', message: 'Not found' };
   if (err instanceof UniqueConstraintViolationException) return { status: 409, code: 'conflict', message: 'A record with these values already exists' };
   if (err instanceof ForeignKeyConstraintViolationException) return { status: 409, code: 'conflict', message: 'A referenced record does not exist or is still in use' };
-  // Postgres refusing a value's text (NUL bytes, bad escapes) is the client's input, not a fault.
-  if (err instanceof DriverException && ['22021', '22P02', '22P05', '54000'].includes(String(err.code))) {
-    return { status: 422, code: 'validation_error', message: 'A value contains characters that cannot be stored' };
-  }
+  // Postgres refusing a value (too long, out of range, malformed, NUL bytes) is the client's
+  // input, not a fault: a backstop for whatever validation let through.
+  const state = sqlStateOf(err);
+  const refused = state === undefined ? undefined : VALUE_REFUSALS[state];
+  if (refused) return { status: 422, code: 'validation_error', message: refused };
 
   // Errors from koa, koa-body (co-body, formidable) and @koa/router carry status and expose.
   // Formidable (multipart) says its status in `httpCode`, e.g. 413 past maxTotalFileSize.
@@ -65,6 +83,7 @@ export function present(err: unknown): Presented {
  */
 function loggable(err: unknown): unknown {
   if (err instanceof DriverException) return { name: err.name, code: err.code, sqlState: (err as { sqlState?: string }).sqlState };
+  if (err instanceof DatabaseError) return { name: 'DatabaseError', code: err.code };
   return err;
 }
 

@@ -96,8 +96,10 @@ export function documentRoutes(deps: AppDeps): Router {
     const doc = await findOr404(DocumentSchema, ctx.params.id, 'Document');
     const content = await loadDocumentBytes(requestEm(), doc.id);
     if (!content) throw new AppError(404, 'not_found', 'Document content not found');
-    ctx.set('Content-Disposition', `attachment; filename="${doc.filename.replace(/["\\]/g, '_')}"`);
     ctx.type = { csv: 'text/csv', json: 'application/json', txt: 'text/plain', pdf: 'application/pdf', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' }[doc.type];
+    // A header value must be Latin-1: names beyond it (€, 東京) go in `filename*` (RFC 6266),
+    // with an ASCII fallback for clients that do not read it.
+    ctx.attachment(doc.filename);
     ctx.body = content;
   });
 

@@ -24,6 +24,18 @@ describe('detectFileType', () => {
     expect(detectFileType(name, fixture(name))).toEqual(expected);
   });
 
+  it('refuses JSON nested deeper than 64 levels, valid or not, without overflowing the stack', () => {
+    const tooDeep = { ok: false, code: 'invalid_json', message: 'The JSON nests arrays and objects more than 64 levels deep (at line 1, column 65, position 64)' };
+    expect(detectFileType('open.json', Buffer.from('['.repeat(100_000)))).toEqual(tooDeep);
+    expect(detectFileType('closed.json', Buffer.from(`${'['.repeat(100_000)}${']'.repeat(100_000)}`))).toEqual(tooDeep);
+    expect(detectFileType('objects.json', Buffer.from(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`))).toMatchObject({ ok: false, code: 'invalid_json' });
+    // A line break ends a string for the tolerant parser, so it must for the depth count too.
+    expect(detectFileType('broken.json', Buffer.from(`["\n${'['.repeat(100_000)}`))).toMatchObject({ ok: false, code: 'invalid_json', message: expect.stringContaining('64 levels') });
+    // Brackets inside strings do not nest; 64 levels do not yet refuse.
+    expect(detectFileType('text.json', Buffer.from(JSON.stringify({ a: '['.repeat(1000), b: '\\"[[' })))).toEqual({ ok: true, type: 'json' });
+    expect(detectFileType('limit.json', Buffer.from(`${'['.repeat(64)}"x"${']'.repeat(64)}`))).toEqual({ ok: true, type: 'json' });
+  });
+
   it('goes by content, and refuses a file whose extension says otherwise', () => {
     expect(detectFileType('listings.csv', fixture('valid.pdf'))).toEqual({ ok: false, code: 'type_mismatch', message: '"listings.csv" is named .csv but is a PDF file' });
     expect(detectFileType('notes.txt', fixture('spanish.docx'))).toEqual({ ok: false, code: 'type_mismatch', message: '"notes.txt" is named .txt but is a DOCX file' });

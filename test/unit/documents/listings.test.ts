@@ -147,6 +147,49 @@ describe('normalizeListingObject', () => {
     expect(errors(normalizeListingObject({ unique_id: 'x', title: { es: 'Casa' } }))).toEqual([{ field: 'title', message: 'title must be text' }]);
   });
 
+  it('refuses values their Postgres columns cannot hold, naming the field', () => {
+    expect(errors(normalizeListingObject({ unique_id: 'x', city: 'a'.repeat(121), floor: 'f'.repeat(51) }))).toEqual([
+      { field: 'floor', message: 'floor must be at most 50 characters (got 51)' },
+      { field: 'city', message: 'city must be at most 120 characters (got 121)' },
+    ]);
+    expect(errors(normalizeListingObject({ unique_id: 'u'.repeat(301) }))).toEqual([{ field: 'unique_id', message: 'unique_id must be at most 300 characters (got 301)' }]);
+    // Postgres counts characters, not UTF-16 units: 120 emoji fit varchar(120).
+    expect(record(normalizeListingObject({ unique_id: 'x', city: '🏠'.repeat(120) })).city).toHaveLength(240);
+
+    expect(errors(normalizeListingObject({ unique_id: 'x', bedrooms: 2147483648 }))).toEqual([{ field: 'bedrooms', message: 'bedrooms must be at most 2147483647 (got 2147483648)' }]);
+    expect(record(normalizeListingObject({ unique_id: 'x', bedrooms: '2,147,483,647' })).bedrooms).toBe(2147483647);
+    expect(errors(normalizeListingObject({ unique_id: 'x', price: '9'.repeat(400), size_sf: Infinity, bathrooms: 1e39 }))).toEqual([
+      { field: 'size_sf', message: 'size_sf is too large (got Infinity)' },
+      { field: 'price', message: `price is too large (got "${'9'.repeat(40)}…")` },
+      { field: 'bathrooms', message: 'bathrooms must be at most 3.4028234663852886e+38 (got 1e+39)' },
+    ]);
+  });
+
+  it('refuses NUL characters and unpaired surrogates anywhere Postgres would, without quoting them back', () => {
+    expect(errors(normalizeListingObject({ unique_id: 'x', title: 'Casa\u0000', description: 'broken \ud83d pair', notes: { inner: ['ok', 'a\u0000b'] }, fine: 'ok' }))).toEqual([
+      { field: 'title', message: 'title must not contain NUL characters' },
+      { field: 'description', message: 'description contains invalid Unicode (an unpaired surrogate)' },
+      { field: 'notes', message: 'notes must not contain NUL characters' },
+    ]);
+    expect(errors(normalizeListingObject({ unique_id: 'x', ['col\u0000']: 'v' }))).toEqual([{ field: 'col\ufffd', message: 'col\ufffd must not contain NUL characters' }]);
+    const [status] = errors(normalizeListingObject({ unique_id: 'x', status: 'gone\u0000\udc00' }));
+    expect(status.message).toBe('status must be one of available, under_offer, sold, rented, off_market (got "gone\ufffd\ufffd")');
+    // A well-formed pair cut at the 40-character clip is not left half in the message.
+    const [price] = errors(normalizeListingObject({ unique_id: 'x', price: `${'x'.repeat(39)}🏠` }));
+    expect(price.message.isWellFormed()).toBe(true);
+  });
+
+  it('refuses a derived key longer than its column, and shortens a derived title to fit', () => {
+    const address = `${'Avenida Libertador Bernardo O’Higgins '.repeat(8).slice(0, 296)} 100`;
+    expect(address).toHaveLength(300);
+    expect(errors(normalizeListingObject({ property_address: address, suite: '12B' }))).toEqual([
+      { field: 'property_address', message: 'property_address, floor and suite make a key of 305 characters, over the 300 allowed; give the listing a unique_id' },
+    ]);
+    const titled = record(normalizeListingObject({ unique_id: 'k', property_address: address, suite: '12B', type: 'office' }));
+    expect([...titled.title]).toHaveLength(300);
+    expect(titled.title).toMatch(/^Office – Avenida Libertador.*…$/);
+  });
+
   it('keys a listing by unique_id, else by its normalized address, floor and suite', () => {
     expect(record(normalizeListingObject({ property_address: '  12  Main ST ', floor: ' 3', suite: 'B ' })).externalId).toBe('12 main st|3|b');
     expect(record(normalizeListingObject({ address: 'Av. Providencia 1234' })).externalId).toBe('av. providencia 1234||');

@@ -229,6 +229,16 @@ describe('JSON', () => {
     expect(text(await parseDocument('json', Buffer.from('{"title": "Guía", "sections": [{"body": "Arriendo"}]}'))).text).toBe('Guía\n\nArriendo');
   });
 
+  it('refuses JSON nested too deep, and reads text at the deepest level allowed', async () => {
+    expect(await failure('json', Buffer.from(`${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`))).toMatchObject({ code: 'invalid_json', message: expect.stringContaining('64 levels') });
+    expect(await failure('json', Buffer.from('{"a":'.repeat(100_000)))).toMatchObject({ code: 'invalid_json', message: expect.stringContaining('64 levels') });
+    expect(text(await parseDocument('json', Buffer.from(`${'['.repeat(64)}"hondo", "y ancho"${']'.repeat(64)}`))).text).toBe('hondo\n\ny ancho');
+  });
+
+  it('drops NUL characters and mends unpaired surrogates in JSON text, which Postgres would refuse', async () => {
+    expect(text(await parseDocument('json', Buffer.from('["Hor\\u0000ario", "\\u0000", "mal \\ud83d par"]'))).text).toBe('Horario\n\nmal \ufffd par');
+  });
+
   it('refuses invalid, empty and textless JSON', async () => {
     expect(await failure('json', fixture('invalid.json'))).toEqual({ code: 'invalid_json', message: 'The file is not valid JSON: a comma was expected at line 3, column 19 (position 75)' });
     expect(await failure('json', Buffer.from('{"a": }'))).toEqual({ code: 'invalid_json', message: 'The file is not valid JSON: a value was expected at line 1, column 7 (position 6)' });
