@@ -22,6 +22,9 @@ Mascotas
 
 En los departamentos del edificio Los Álamos se permiten mascotas pequeñas, con un depósito adicional de medio mes de arriendo.`;
 
+// Uploads, rebuilds and a 3,000-row file that reports progress take minutes on a loaded machine.
+jest.setTimeout(180_000);
+
 describe('knowledge and listings', () => {
   let ctx: TestContext;
   let app: Koa;
