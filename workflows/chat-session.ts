@@ -108,14 +108,12 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
     agentReplies.push({ tenantId: input.tenantId, sessionId: input.sessionId, leadId: input.leadId, ...reply });
   });
 
+  /** Signals received and not yet handled. */
+  const pending = () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0;
   for (;;) {
     const seenActivity = lastActivity;
-    const woke = await condition(
-      () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0 || lastActivity !== seenActivity || runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested,
-      input.idleTimeoutMs,
-    );
+    const woke = await condition(() => pending() || lastActivity !== seenActivity || runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested, input.idleTimeoutMs);
     // A signal that landed with the timer is handled first; the session is idle only without one.
-    const pending = () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0;
     if (!woke && !busy && !pending()) {
       const before = state.status;
       state.status = 'closed';

@@ -98,8 +98,10 @@ export async function aliasTarget(es: SearchClient, alias: string): Promise<{ in
   const indices = Object.keys(res ?? {}).filter((k) => k !== 'error' && k !== 'status');
   if (indices.length === 0) return null;
   const index = indices.sort().at(-1)!;
-  const mapping = await es.indices.getMapping({ index });
-  return { index, meta: (mapping[index]?.mappings._meta ?? {}) as Partial<IndexMeta> };
+  // A rebuild may drop that index between the two calls: then there is nothing to judge.
+  const mapping = await es.indices.getMapping({ index }, { ignore: [404] });
+  if (!mapping[index]) return null;
+  return { index, meta: (mapping[index].mappings._meta ?? {}) as Partial<IndexMeta> };
 }
 
 /** Whether an index was built by this embedder with these mappings. */
