@@ -72,14 +72,17 @@ export async function resolveTurnTarget(
   input: { tenantId: string; messageId?: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
 ): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
   const { tenantId } = input;
-  const derivedSessionId = input.messageId ? uuidv5(`${tenantId}:${input.messageId}`, SESSION_FROM_MESSAGE) : randomUUID();
+  // A session the client names is found again by that name; only an unnamed one needs the
+  // derived id (which includes the lead, so one key reused for two leads opens two sessions).
+  const derivedSessionId = input.messageId && !input.externalSessionId ? uuidv5(`${tenantId}:${input.leadId ?? ''}:${input.messageId}`, SESSION_FROM_MESSAGE) : null;
   let session: ChatSession | null = null;
   if (input.sessionId) {
     session = await em.findOne(ChatSessionSchema, { tenantId, id: input.sessionId });
     if (!session) throw new NotFoundError('Session not found');
-  } else {
-    if (input.externalSessionId) session = await em.findOne(ChatSessionSchema, { tenantId, externalId: input.externalSessionId });
-    session ??= await em.findOne(ChatSessionSchema, { tenantId, id: derivedSessionId });
+  } else if (input.externalSessionId) {
+    session = await em.findOne(ChatSessionSchema, { tenantId, externalId: input.externalSessionId });
+  } else if (derivedSessionId) {
+    session = await em.findOne(ChatSessionSchema, { tenantId, id: derivedSessionId });
   }
   let lead: Customer | null = null;
   let createdLead = false;
@@ -100,7 +103,7 @@ export async function resolveTurnTarget(
   }
   let createdSession = false;
   if (!session) {
-    const id = derivedSessionId;
+    const id = derivedSessionId ?? randomUUID();
     session = em.create(ChatSessionSchema, {
       id,
       tenantId: input.tenantId,

@@ -358,6 +358,18 @@ describe('seed adapters', () => {
       expect(row).toEqual({ flow: 'project', name: 'John Doe', email });
     });
 
+    it('keeps sessions apart when a client numbers its messages per session', async () => {
+      const [a, b] = [unique('sess'), unique('sess')];
+      const first = await chat('/api/chat', { message: 'I need a website', session_id: a, message_id: 'msg-1' });
+      const second = await chat('/api/chat', { message: 'I need a mobile app', session_id: b, message_id: 'msg-1' });
+      expect([first.status, second.status]).toEqual([200, 200]);
+      const rows = await sql<{ external_id: string; n: number }>(
+        'select s.external_id, count(m.id)::int as n from chat_sessions s join chat_messages m on m.session_id = s.id where s.tenant_id = ? and s.external_id in (?, ?) group by s.external_id order by s.external_id',
+        [t.brokerId, a, b],
+      );
+      expect(rows).toEqual([a, b].sort().map((external_id) => ({ external_id, n: 2 })));
+    });
+
     it('returns a session’s history and collected facts, and deletes it', async () => {
       const sessionId = unique('sess');
       await chat('/api/chat', { message: 'I need a mobile app for my business', session_id: sessionId }).expect(200);

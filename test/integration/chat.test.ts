@@ -81,6 +81,12 @@ describe('chat', () => {
     expect(again.body).toMatchObject({ session_id: first.body.session_id, lead_id: first.body.lead_id, response: first.body.response });
     expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]))[0]!.n).toBe(2);
     expect((await sql<{ n: number }>('select count(*)::int as n from chat_sessions where lead_id = ?', [first.body.lead_id]))[0]!.n).toBe(1);
+    // The same key sent for another lead is that lead's message, in a session of its own.
+    const otherLead = (await chat(t.admin.token, { message: 'Hola' })).body.lead_id;
+    const forOther = await chat(t.admin.token, { message: 'Busco oficina en Providencia', lead_id: otherLead }, 'first-of-session-1');
+    expect(forOther.status).toBe(200);
+    expect(forOther.body.lead_id).toBe(otherLead);
+    expect(forOther.body.session_id).not.toBe(first.body.session_id);
   });
 
   it('refuses a malformed Idempotency-Key before creating a lead or a session', async () => {
