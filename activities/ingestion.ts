@@ -198,15 +198,30 @@ export function createIngestionActivities(deps: IngestionDeps) {
         index: (rows: T[]) => Promise<number>,
         onProgress?: (indexed: number) => Promise<void>,
       ) => {
-        let { after, indexed } = resume;
-        for (;;) {
-          const rows = await load(after);
-          if (rows.length === 0) return indexed;
-          indexed += await index(rows);
-          after = rows.at(-1)!.id;
-          ctx.heartbeat({ after, indexed } satisfies IndexBatchProgress);
+        let { indexed } = resume;
+        let next = resume.after;
+        // One batch is loaded and embedded while the previous one's bulk request is in flight
+        // (Elasticsearch indexes on its own cores meanwhile). Batches finish in order, so the
+        // position heartbeated is always one below which everything is indexed.
+        let inFlight: { done: Promise<number>; last: string } | null = null;
+        const settle = async (batch: { done: Promise<number>; last: string }) => {
+          indexed += await batch.done;
+          ctx.heartbeat({ after: batch.last, indexed } satisfies IndexBatchProgress);
           await onProgress?.(indexed);
+        };
+        for (;;) {
+          const rows = await load(next);
+          if (rows.length === 0) break;
+          next = rows.at(-1)!.id;
+          const started = { done: index(rows), last: next };
+          // Awaited below; a batch left behind by an earlier failure must not crash the worker as
+          // an unhandled rejection.
+          started.done.catch(() => undefined);
+          if (inFlight) await settle(inFlight);
+          inFlight = started;
         }
+        if (inFlight) await settle(inFlight);
+        return indexed;
       };
 
       if (target.kind === 'document') {
