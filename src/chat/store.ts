@@ -43,20 +43,18 @@ export async function storeAgentReply(
   return id;
 }
 
-/**
- * Records a lifecycle change (handoff, release, resolve, idle close) and announces it. Returns
- * false when the session no longer exists.
- */
+/** Records a lifecycle change (handoff, release, resolve, idle close) and announces it. */
 export async function applySessionStatus(
   em: EntityManager,
   change: { tenantId: string; sessionId: string; status: SessionStatus; actorId: string | null; reason?: string; idempotencyKey: string },
-): Promise<boolean> {
+): Promise<void> {
   const changes: Partial<ChatSession> = { status: change.status };
   if (change.status === 'handoff') Object.assign(changes, { handoffReason: change.reason ?? null, assignedAgentId: change.actorId });
   if (change.status === 'active') Object.assign(changes, { handoffReason: null });
   if (change.status === 'resolved') changes.resolvedAt = new Date();
   const n = await em.nativeUpdate(ChatSessionSchema, { id: change.sessionId }, changes);
-  if (n === 0) return false;
+  // A session deleted meanwhile has nobody to tell.
+  if (n === 0) return;
   await publishEvent(em, {
     topic: topics.chatSession(change.tenantId, change.sessionId),
     tenantId: change.tenantId,
@@ -64,5 +62,4 @@ export async function applySessionStatus(
     payload: { session_id: change.sessionId, status: change.status, actor_id: change.actorId, reason: change.reason ?? null },
     idempotencyKey: change.idempotencyKey,
   });
-  return true;
 }
