@@ -16,8 +16,7 @@ describe('seed adapters', () => {
   let t: Tenant;
   let other: Tenant;
   const http = () => request(app.callback());
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
-  const count = async (query: string, params: unknown[] = []) => (await sql<{ n: number }>(query, params))[0]!.n;
+  const count = async (query: string, params: unknown[] = []) => (await ctx.sql<{ n: number }>(query, params))[0]!.n;
   const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
@@ -46,9 +45,9 @@ describe('seed adapters', () => {
       expect(res.body.response).toMatch(/Downtown office suite 501/);
       const again = await chat(t.agent.token, { message: 'My name is Ana Smith', user_id: email, session_id: sessionId });
       expect(again.body).toMatchObject({ status: 'success', session_id: sessionId, user_id: email });
-      const sessions = await sql<{ id: string; lead_id: string }>('select id, lead_id from chat_sessions where tenant_id = ? and external_id = ?', [t.brokerId, sessionId]);
+      const sessions = await ctx.sql<{ id: string; lead_id: string }>('select id, lead_id from chat_sessions where tenant_id = ? and external_id = ?', [t.brokerId, sessionId]);
       expect(sessions).toHaveLength(1);
-      const [customer] = await sql<{ email: string; preferences: { user_id: string } }>('select email, preferences from customers where id = ?', [sessions[0]!.lead_id]);
+      const [customer] = await ctx.sql<{ email: string; preferences: { user_id: string } }>('select email, preferences from customers where id = ?', [sessions[0]!.lead_id]);
       expect(customer).toMatchObject({ email: email.toLowerCase(), preferences: { user_id: email } });
       expect(await count('select count(*)::int as n from chat_messages where session_id = ?', [sessions[0]!.id])).toBe(4);
     });
@@ -62,7 +61,7 @@ describe('seed adapters', () => {
       expect(second.body.user_id).toBe(userId);
       expect(second.body.session_id).not.toBe(first.body.session_id);
       expect(await count("select count(*)::int as n from customers where tenant_id = ? and preferences->>'user_id' = ?", [t.brokerId, userId])).toBe(1);
-      const lead = await sql<{ lead_id: string }>('select distinct lead_id from chat_sessions where id in (?, ?)', [first.body.session_id, second.body.session_id]);
+      const lead = await ctx.sql<{ lead_id: string }>('select distinct lead_id from chat_sessions where id in (?, ?)', [first.body.session_id, second.body.session_id]);
       expect(lead).toHaveLength(1);
     });
 
@@ -234,7 +233,7 @@ describe('seed adapters', () => {
       const res = await assist('', t.agent.token, { query: 'Do you have an office in downtown for rent?' });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ response: expect.stringMatching(/Downtown office suite 501/), session_id: expect.any(String), client_id: expect.any(String), lead_id: res.body.client_id, sources: { passages: expect.any(Array), listings: expect.any(Array) } });
-      const [listing] = await sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'AD-1'", [t.brokerId]);
+      const [listing] = await ctx.sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'AD-1'", [t.brokerId]);
       expect(res.body.sources.listings).toContain(listing!.id);
       const next = await assist('', t.agent.token, { message: 'And the size?', session_id: res.body.session_id, client_id: res.body.client_id });
       expect(next.status).toBe(200);
@@ -354,7 +353,7 @@ describe('seed adapters', () => {
       const res = await chat(path, { message: 'I need a mobile app for my business', session_id: sessionId, user_info: { name: 'John Doe', email } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ response: expect.any(String), session_id: sessionId, conversation_state: { current_step: 'requirement_gathering', collected_info: expect.objectContaining({ project_type: 'mobile_app' }) } });
-      const [row] = await sql<{ flow: string; name: string; email: string }>('select s.flow, c.name, c.email from chat_sessions s join customers c on c.id = s.lead_id where s.tenant_id = ? and s.external_id = ?', [t.brokerId, sessionId]);
+      const [row] = await ctx.sql<{ flow: string; name: string; email: string }>('select s.flow, c.name, c.email from chat_sessions s join customers c on c.id = s.lead_id where s.tenant_id = ? and s.external_id = ?', [t.brokerId, sessionId]);
       expect(row).toEqual({ flow: 'project', name: 'John Doe', email });
     });
 
@@ -363,7 +362,7 @@ describe('seed adapters', () => {
       const first = await chat('/api/chat', { message: 'I need a website', session_id: a, message_id: 'msg-1' });
       const second = await chat('/api/chat', { message: 'I need a mobile app', session_id: b, message_id: 'msg-1' });
       expect([first.status, second.status]).toEqual([200, 200]);
-      const rows = await sql<{ external_id: string; n: number }>(
+      const rows = await ctx.sql<{ external_id: string; n: number }>(
         'select s.external_id, count(m.id)::int as n from chat_sessions s join chat_messages m on m.session_id = s.id where s.tenant_id = ? and s.external_id in (?, ?) group by s.external_id order by s.external_id',
         [t.brokerId, a, b],
       );
@@ -431,7 +430,7 @@ describe('seed adapters', () => {
       expect((await http().delete(`/api/sessions/${sessionId}`).set(bearer(other.admin.token))).status).toBe(404);
       expect((await http().get(`/api/sessions/${unique('missing')}`).set('X-API-Key', writeKey)).status).toBe(404);
 
-      const [row] = await sql<{ id: string }>('select id from chat_sessions where tenant_id = ? and external_id = ?', [t.brokerId, sessionId]);
+      const [row] = await ctx.sql<{ id: string }>('select id from chat_sessions where tenant_id = ? and external_id = ?', [t.brokerId, sessionId]);
       await http().post(`/api/v1/chat/sessions/${row!.id}/resolve`).set(bearer(t.admin.token)).expect(200);
       const late = await chat('/api/chat', { message: 'One more thing', session_id: sessionId });
       expect(late.status).toBe(409);

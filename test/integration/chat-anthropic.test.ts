@@ -11,7 +11,6 @@ describe('chat with the Anthropic provider', () => {
   let ctx: TestContext;
   let app: Koa;
   let t: Tenant;
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
@@ -49,7 +48,7 @@ describe('chat with the Anthropic provider', () => {
     expect(system[0]!.text).toMatch(/Sofía/);
     expect(fake.requests[3]!.headers['x-api-key']).toBe('sk-ant-test');
 
-    const [row] = await sql<{ provider: string; model: string; input_tokens: number; output_tokens: number; cache_read_tokens: number; cost_usd: number }>(
+    const [row] = await ctx.sql<{ provider: string; model: string; input_tokens: number; output_tokens: number; cache_read_tokens: number; cost_usd: number }>(
       "select provider, model, input_tokens, output_tokens, cache_read_tokens, cost_usd from chat_messages where session_id = ? and direction = 'out'",
       [res.body.session_id],
     );
@@ -64,7 +63,7 @@ describe('chat with the Anthropic provider', () => {
     const send = () => request(app.callback()).post('/api/v1/chat/test').set(bearer(t.admin.token)).set('Idempotency-Key', 'long-budget-1').send({ message: 'Mi presupuesto es de 5.000 a 6.000 UF' });
     const res = await send();
     expect(res.status).toBe(200);
-    const [lead] = await sql<{ budget: string }>('select budget from customers where id = ?', [res.body.lead_id]);
+    const [lead] = await ctx.sql<{ budget: string }>('select budget from customers where id = ?', [res.body.lead_id]);
     expect(lead!.budget).toBe(budget.slice(0, 100));
 
     // The session's run ends (as after an idle close); the retry starts a new run, which must not

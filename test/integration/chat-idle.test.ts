@@ -9,7 +9,6 @@ describe('an idle chat session', () => {
   let ctx: TestContext;
   let app: Koa;
   let t: Tenant;
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
   beforeAll(async () => {
     ctx = await createTestContext({ CHAT_IDLE_TIMEOUT_MS: 1500, AUTH_RATE_LIMIT_PER_MINUTE: 100_000 });
@@ -32,7 +31,7 @@ describe('an idle chat session', () => {
     }
     expect(status).toBe('COMPLETED');
     await maybeCaptureHistory(handle, 'chat-session-idle-closed');
-    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('closed');
+    expect((await ctx.sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('closed');
 
     const again = await chat({ message: '¿Qué casas tienen?', session_id: sid });
     expect(again.status).toBe(200);
@@ -50,7 +49,7 @@ describe('an idle chat session', () => {
     const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
     await handle.result();
     await maybeCaptureHistory(handle, 'chat-session-idle-handoff');
-    expect((await sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('handoff');
+    expect((await ctx.sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('handoff');
     const again = await chat({ message: '¿Sigue ahí alguien?', session_id: sid });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ response: null, session_status: 'handoff' });

@@ -23,7 +23,6 @@ describe('chat', () => {
     if (key) req.set('Idempotency-Key', key);
     return req.send(body);
   };
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
   beforeAll(async () => {
     ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, CHAT_MAX_TURNS_PER_RUN: 3, OFFLINE_LLM_TOKEN_DELAY_MS: 8 });
@@ -44,9 +43,9 @@ describe('chat', () => {
     expect(res.body).toMatchObject({ lead_id: expect.any(String), lead_status: 'cold', session_id: expect.any(String) });
     expect(res.body.response).toMatch(/Sofía/);
     expect(res.body.response).toMatch(/Departamento 2 dormitorios en Las Condes/);
-    const [listing] = await sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'LC-1'", [t.brokerId]);
+    const [listing] = await ctx.sql<{ id: string }>("select id from properties where tenant_id = ? and external_id = 'LC-1'", [t.brokerId]);
     expect(res.body.sources.listings).toContain(listing!.id);
-    const stored = await sql<{ sources: { listings: string[] }; provider: string; output_tokens: number }>("select sources, provider, output_tokens from chat_messages where session_id = ? and direction = 'out'", [res.body.session_id]);
+    const stored = await ctx.sql<{ sources: { listings: string[] }; provider: string; output_tokens: number }>("select sources, provider, output_tokens from chat_messages where session_id = ? and direction = 'out'", [res.body.session_id]);
     expect(stored[0]!.sources.listings).toContain(listing!.id);
     expect(stored[0]!.provider).toBe('offline');
     expect(stored[0]!.output_tokens).toBeGreaterThan(0);
@@ -54,7 +53,7 @@ describe('chat', () => {
     const next = await chat(t.admin.token, { message: 'Me llamo Ana Pérez, mi teléfono es +56 9 8765 4321', lead_id: res.body.lead_id, session_id: res.body.session_id });
     expect(next.status).toBe(200);
     expect(next.body.conversation_state.collected_info).toMatchObject({ name: 'Ana Pérez' });
-    const [lead] = await sql<{ name: string; phone: string; lead_score: number }>('select name, phone, lead_score from customers where id = ?', [res.body.lead_id]);
+    const [lead] = await ctx.sql<{ name: string; phone: string; lead_score: number }>('select name, phone, lead_score from customers where id = ?', [res.body.lead_id]);
     expect(lead).toMatchObject({ name: 'Ana Pérez', phone: '+56987654321' });
     expect(next.body.lead_score).toBeGreaterThan(res.body.lead_score);
   });
@@ -70,7 +69,7 @@ describe('chat', () => {
     const again = await chat(t.admin.token, { message: 'Busco casa en Ñuñoa', session_id: first.body.session_id, lead_id: first.body.lead_id }, 'retry-key-1');
     expect(again.status).toBe(200);
     expect(again.body.response).toBe(first.body.response);
-    const rows = await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
+    const rows = await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
     expect(rows[0]!.n).toBe(2);
   });
 
@@ -79,8 +78,8 @@ describe('chat', () => {
     const again = await chat(t.admin.token, { message: 'Busco oficina en Providencia' }, 'first-of-session-1');
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ session_id: first.body.session_id, lead_id: first.body.lead_id, response: first.body.response });
-    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]))[0]!.n).toBe(2);
-    expect((await sql<{ n: number }>('select count(*)::int as n from chat_sessions where lead_id = ?', [first.body.lead_id]))[0]!.n).toBe(1);
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]))[0]!.n).toBe(2);
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_sessions where lead_id = ?', [first.body.lead_id]))[0]!.n).toBe(1);
     // The same key sent for another lead is that lead's message, in a session of its own.
     const otherLead = (await chat(t.admin.token, { message: 'Hola' })).body.lead_id;
     const forOther = await chat(t.admin.token, { message: 'Busco oficina en Providencia', lead_id: otherLead }, 'first-of-session-1');
@@ -90,7 +89,7 @@ describe('chat', () => {
   });
 
   it('refuses a malformed Idempotency-Key before creating a lead or a session', async () => {
-    const count = async () => (await sql<{ n: number }>('select (select count(*) from customers where tenant_id = ?) + (select count(*) from chat_sessions where tenant_id = ?) as n', [t.brokerId, t.brokerId]))[0]!.n;
+    const count = async () => (await ctx.sql<{ n: number }>('select (select count(*) from customers where tenant_id = ?) + (select count(*) from chat_sessions where tenant_id = ?) as n', [t.brokerId, t.brokerId]))[0]!.n;
     const before = await count();
     const res = await chat(t.admin.token, { message: 'hola' }, 'not a valid key!');
     expect(res.status).toBe(422);
@@ -107,17 +106,17 @@ describe('chat', () => {
     ['a malformed session id', { message: 'hola', session_id: 'not-a-uuid' }, 422],
     ['an unknown channel', { message: 'hola', provider: 'carrier-pigeon' }, 422],
   ])('rejects %s with %i and stores nothing', async (_label, body, status) => {
-    const before = (await sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n;
+    const before = (await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n;
     const res = await chat(t.admin.token, body);
     expect(res.status).toBe(status);
     expect(res.body.status).toBe('error');
-    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n).toBe(before);
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n).toBe(before);
   });
 
   it('stores script and markup as plain text and hides other tenants’ leads and sessions', async () => {
     const res = await chat(t.admin.token, { message: '<script>alert(1)</script><img src=x onerror=alert(2)>Hola <b>amigos</b>' });
     expect(res.status).toBe(200);
-    const [row] = await sql<{ content: string }>("select content from chat_messages where session_id = ? and direction = 'in'", [res.body.session_id]);
+    const [row] = await ctx.sql<{ content: string }>("select content from chat_messages where session_id = ? and direction = 'in'", [res.body.session_id]);
     expect(row!.content).toBe('Hola amigos');
     expect((await chat(other.admin.token, { message: 'hola', lead_id: res.body.lead_id })).status).toBe(404);
     expect((await chat(other.admin.token, { message: 'hola', session_id: res.body.session_id })).status).toBe(404);
@@ -169,7 +168,7 @@ describe('chat', () => {
     const res = await http().post('/api/v1/chat/test').set(bearer(t.admin.token)).send({ message: 'sigo aquí', session_id: first.body.session_id });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('session_resolved');
-    const rows = await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
+    const rows = await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
     expect(rows[0]!.n).toBe(2);
   });
 
@@ -185,7 +184,7 @@ describe('chat', () => {
     expect((await http().get(`/api/v1/chat/${created.body.lead_id}/messages`).set(bearer(t.agent.token))).body.total).toBe(2);
     expect((await http().delete(`/api/v1/chat/sessions/${id}`).set(bearer(t.admin.token))).status).toBe(204);
     expect((await http().get(`/api/v1/chat/sessions/${id}`).set(bearer(t.agent.token))).status).toBe(404);
-    expect((await sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [id]))[0]!.n).toBe(0);
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [id]))[0]!.n).toBe(0);
     const desc = await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe();
     for (let i = 0; i < 50 && (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${id}`).describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
     expect(['COMPLETED', 'RUNNING']).toContain(desc.status.name);
@@ -215,7 +214,7 @@ describe('chat', () => {
     const email = `Nueva.${Date.now()}@Example.com`;
     const created = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({ customer: { name: 'Nueva Clienta', email } });
     expect(created.status).toBe(201);
-    const activities = await sql<{ type: string }>('select type from lead_activities where customer_id = ?', [created.body.lead_id]);
+    const activities = await ctx.sql<{ type: string }>('select type from lead_activities where customer_id = ?', [created.body.lead_id]);
     expect(activities.map((a) => a.type)).toContain('created');
     const again = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({ customer: { email: email.toUpperCase() } });
     expect(again.status).toBe(201);
@@ -227,11 +226,11 @@ describe('chat', () => {
     const created = await http().post('/api/v1/chat/sessions').set(bearer(t.agent.token)).send({});
     const sid = created.body.id;
     await http().post(`/api/v1/chat/sessions/${sid}/handoff`).set(bearer(t.agent.token)).send({ reason: 'VIP' }).expect(202);
-    const [row] = await sql<{ status: string; handoff_reason: string; assigned_agent_id: string }>('select status, handoff_reason, assigned_agent_id from chat_sessions where id = ?', [sid]);
+    const [row] = await ctx.sql<{ status: string; handoff_reason: string; assigned_agent_id: string }>('select status, handoff_reason, assigned_agent_id from chat_sessions where id = ?', [sid]);
     expect(row).toMatchObject({ status: 'handoff', handoff_reason: 'VIP', assigned_agent_id: t.agent.id });
     const reply = await http().post(`/api/v1/chat/sessions/${sid}/agent-reply`).set(bearer(t.agent.token)).send({ message: 'Hola, soy Carla' });
     expect(reply.status).toBe(202);
-    expect((await sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid])).map((r) => r.content)).toEqual(['Hola, soy Carla']);
+    expect((await ctx.sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid])).map((r) => r.content)).toEqual(['Hola, soy Carla']);
     const customer = await http().post(`/api/v1/chat/sessions/${sid}/messages`).set(bearer(t.agent.token)).send({ message: 'Gracias Carla' });
     expect(customer.status).toBe(200);
     expect(customer.body).toMatchObject({ response: null, session_status: 'handoff' });
@@ -248,7 +247,7 @@ describe('chat', () => {
     expect(reply.status).toBe(202);
     let agentRows: Array<{ content: string }> = [];
     for (let i = 0; i < 50 && agentRows.length === 0; i++) {
-      agentRows = await sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid]);
+      agentRows = await ctx.sql<{ content: string }>("select content from chat_messages where session_id = ? and sender_type = 'agent'", [sid]);
       if (agentRows.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     expect(agentRows.map((r) => r.content)).toEqual(['Hola, soy Carla del equipo']);
@@ -260,7 +259,7 @@ describe('chat', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(back!.body.response).toEqual(expect.any(String));
-    const events = await sql<{ type: string }>('select distinct type from events where topic = ?', [`tenant:${t.brokerId}:session:${sid}`]);
+    const events = await ctx.sql<{ type: string }>('select distinct type from events where topic = ?', [`tenant:${t.brokerId}:session:${sid}`]);
     expect(events.map((e) => e.type).sort()).toEqual(expect.arrayContaining(['chat.message', 'chat.state', 'chat.status']));
   });
 
@@ -269,7 +268,7 @@ describe('chat', () => {
     const sid = first.body.session_id;
     const firstRun = (await ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`).describe()).runId;
     for (let i = 1; i <= 4; i++) await chat(t.admin.token, { message: `Mensaje número ${i}`, session_id: sid }, `order-${i}`).expect(200);
-    const rows = await sql<{ direction: string; client_message_id: string }>('select direction, client_message_id from chat_messages where session_id = ? order by id', [sid]);
+    const rows = await ctx.sql<{ direction: string; client_message_id: string }>('select direction, client_message_id from chat_messages where session_id = ? order by id', [sid]);
     expect(rows.map((r) => `${r.direction}:${r.client_message_id}`)).toEqual([0, 1, 2, 3, 4].flatMap((i) => [`in:order-${i}`, `out:order-${i}`]));
     const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
     const desc = await handle.describe();

@@ -14,7 +14,6 @@ describe('the search index follows Postgres', () => {
   let ctx: TestContext;
   let app: Koa;
   let t: Tenant;
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
   beforeAll(async () => {
     ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000 });
@@ -30,7 +29,7 @@ describe('the search index follows Postgres', () => {
     const gone = await create('Estacionamiento', 'Cada departamento incluye un estacionamiento y una bodega.');
     const kept = await create('Mascotas', 'Se aceptan mascotas pequeñas en todos los edificios.');
     expect([gone.body.indexing.status, kept.body.indexing.status]).toEqual(['indexed', 'indexed']);
-    const chunkIds = async (entryId: string) => (await sql<{ id: string }>('select id::text as id from knowledge_chunks where source_id = ?', [entryId])).map((r) => r.id);
+    const chunkIds = async (entryId: string) => (await ctx.sql<{ id: string }>('select id::text as id from knowledge_chunks where source_id = ?', [entryId])).map((r) => r.id);
     const goneChunks = await chunkIds(gone.body.id);
     const keptChunks = await chunkIds(kept.body.id);
     expect(goneChunks.length).toBeGreaterThan(0);
@@ -54,7 +53,7 @@ describe('the search index follows Postgres', () => {
     const refusingTemporal = createTemporal({ ...ctx.config, TEMPORAL_NAMESPACE: 'no-such-namespace' });
     const refusing = createApp({ ...ctx, temporal: refusingTemporal });
     const via = (a: Koa) => request(a.callback());
-    const count = async (query: string, params: unknown[]) => (await sql<{ n: number }>(query, params))[0]!.n;
+    const count = async (query: string, params: unknown[]) => (await ctx.sql<{ n: number }>(query, params))[0]!.n;
 
     const kb = await via(refusing).post('/api/v1/kb').set(bearer(t.admin.token)).send({ title: 'Horario', content: 'Atendemos de lunes a sábado.' });
     expect(kb.status).toBe(503);

@@ -17,7 +17,6 @@ describe('document ingestion survives a worker killed mid-file', () => {
   let t: Tenant;
   const spawned: Spawned[] = [];
   const env = () => ({ TEMPORAL_TASK_QUEUE: ctx.temporal.taskQueue, INGEST_BATCH_SIZE: '250' });
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
   beforeAll(async () => {
     ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 1000 });
@@ -56,7 +55,7 @@ describe('document ingestion survives a worker killed mid-file', () => {
     const killedAt = new Date();
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
     expect(pending).toHaveLength(1);
-    const stored = Number((await sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n);
+    const stored = Number((await ctx.sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n);
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(valid);
 
@@ -65,7 +64,7 @@ describe('document ingestion survives a worker killed mid-file', () => {
     const result = await handle.result();
     expect(result).toMatchObject({ kind: 'listings', recordsInserted: valid, rejectedRecords: ROWS / INVALID_EVERY, indexed: valid });
 
-    const rows = await sql<{ n: number; keys: number; before: number }>(
+    const rows = await ctx.sql<{ n: number; keys: number; before: number }>(
       'select count(*)::int as n, count(distinct external_id)::int as keys, count(*) filter (where updated_at < ?)::int as before from properties where tenant_id = ?',
       [killedAt, t.brokerId],
     );
@@ -80,7 +79,7 @@ describe('document ingestion survives a worker killed mid-file', () => {
     const history = await handle.fetchHistory();
     const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
-    const doc = (await sql<{ status: string; rejected_records: number }>('select status, rejected_records from documents where id = ?', [documentId]))[0]!;
+    const doc = (await ctx.sql<{ status: string; rejected_records: number }>('select status, rejected_records from documents where id = ?', [documentId]))[0]!;
     expect(doc).toEqual({ status: 'completed', rejected_records: ROWS / INVALID_EVERY });
     // Two worker starts, a heartbeat timeout and 10,000 rows: minutes on a loaded two-core machine.
   }, 300_000);

@@ -36,7 +36,6 @@ describe('knowledge and listings', () => {
     for (const [name, content] of files) req = req.attach('file', Buffer.isBuffer(content) ? content : Buffer.from(content), name);
     return req;
   };
-  const sql = async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
   const esCount = async (tenantId: string, kind: 'properties' | 'knowledge') => {
     const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, kind, tenantId);
     await ctx.es.indices.refresh({ index: alias });
@@ -61,7 +60,7 @@ describe('knowledge and listings', () => {
       expect(file).toMatchObject({ filename: 'listings.csv', type: 'csv', status: 'completed', records_inserted: 2, rejected_records: 0, errors: [] });
       expect(file.document_id).toEqual(expect.any(String));
       expect(file.workflow_id).toBe(`ingest:${t.brokerId}:${file.document_id}`);
-      const rows = await sql<{ external_id: string; annual_rent: number; monthly_rent: number }>('select external_id, annual_rent, monthly_rent from properties where tenant_id = ? order by external_id', [t.brokerId]);
+      const rows = await ctx.sql<{ external_id: string; annual_rent: number; monthly_rent: number }>('select external_id, annual_rent, monthly_rent from properties where tenant_id = ? order by external_id', [t.brokerId]);
       expect(rows).toEqual([
         { external_id: 'A1', annual_rent: 100000, monthly_rent: 8333.33 },
         { external_id: 'A2', annual_rent: 30000, monthly_rent: 2500 },
@@ -75,13 +74,13 @@ describe('knowledge and listings', () => {
       const csv = `${LISTING_HEADER}\nA1,1 Main St,5,501,2000,55,broker1@example.com,,,,Austin,office,Corner office renovated\n`;
       const res = await upload(t.admin.token, [['again.csv', csv]]);
       expect(res.body.processed_files[0]).toMatchObject({ status: 'completed', records_inserted: 1 });
-      const rows = await sql<{ n: number; annual: number }>("select count(*)::int as n, max(annual_rent) as annual from properties where tenant_id = ? and external_id = 'A1'", [t.brokerId]);
+      const rows = await ctx.sql<{ n: number; annual: number }>("select count(*)::int as n, max(annual_rent) as annual from properties where tenant_id = ? and external_id = 'A1'", [t.brokerId]);
       expect(rows[0]).toEqual({ n: 1, annual: 110000 });
       expect(await esCount(t.brokerId, 'properties')).toBe(2);
     });
 
     it('reports bad files and bad rows one by one and still processes the rest', async () => {
-      const before = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+      const before = await ctx.sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
       const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
       const badRows = `${LISTING_HEADER}\nB1,10 Elm St,1,1,1000,40,,40000,9999,,Denver,office,wrong monthly\n,,,,,,,,,,,,no key\nB3,12 Elm St,1,1,abc,40,,,,,Denver,office,bad size\nB4,13 Elm St,1,1,1000,40,,,,,Denver,office,fine\n`;
       const res = await upload(t.admin.token, [
@@ -109,9 +108,9 @@ describe('knowledge and listings', () => {
       ]);
       expect(res.body.status).toBe('partial');
       // Only accepted files became documents; the rejected left nothing behind.
-      const after = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+      const after = await ctx.sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
       expect(after[0]!.n - before[0]!.n).toBe(3);
-      const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'B%'", [t.brokerId]);
+      const stored = await ctx.sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'B%'", [t.brokerId]);
       expect(stored.map((r) => r.external_id)).toEqual(['B4']);
     });
 
@@ -136,7 +135,7 @@ describe('knowledge and listings', () => {
       ]);
       expect(fromCsv).toMatchObject({ status: 'completed', records_inserted: 1, rejected_records: 2 });
       expect(fromCsv.errors).toEqual([expect.objectContaining({ row: 2, field: 'city' }), expect.objectContaining({ row: 4, field: 'property_address' })]);
-      const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and (external_id like 'V%' or external_id like 'W%') order by external_id", [t.brokerId]);
+      const stored = await ctx.sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and (external_id like 'V%' or external_id like 'W%') order by external_id", [t.brokerId]);
       expect(stored.map((r) => r.external_id)).toEqual(['V1', 'V5', 'W2']);
       const doc = await http().get(`/api/v1/documents/${fromJson.document_id}`).set(bearer(t.admin.token));
       expect(doc.body).toMatchObject({ status: 'completed', records_inserted: 2, rejected_records: 3 });
@@ -144,14 +143,14 @@ describe('knowledge and listings', () => {
 
     it('reports rows Postgres still refuses one by one instead of retrying the batch forever', async () => {
       // A check validation knows nothing of, as an operator's trigger or a narrowed column would be.
-      await sql(`create or replace function docs_test_refuse() returns trigger language plpgsql as $$
+      await ctx.sql(`create or replace function docs_test_refuse() returns trigger language plpgsql as $$
         begin
           if new.neighborhood = 'refused-by-postgres' then raise exception 'value too long' using errcode = 'string_data_right_truncation'; end if;
           -- What a NUL written into the SQL text makes the server answer.
           if new.neighborhood = 'protocol-violation' then raise exception 'invalid message format' using errcode = 'protocol_violation'; end if;
           return new;
         end $$`);
-      await sql('create trigger docs_test_refuse before insert or update on properties for each row execute function docs_test_refuse()');
+      await ctx.sql('create trigger docs_test_refuse before insert or update on properties for each row execute function docs_test_refuse()');
       try {
         const json = JSON.stringify([
           { unique_id: 'R1', property_address: '1 Refuse St', neighborhood: 'Centro' },
@@ -167,12 +166,12 @@ describe('knowledge and listings', () => {
           { row: 2, message: expect.stringContaining('SQLSTATE 22001') },
           { row: 4, message: expect.stringContaining('SQLSTATE 08P01') },
         ]);
-        const stored = await sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'R_' order by external_id", [t.brokerId]);
+        const stored = await ctx.sql<{ external_id: string }>("select external_id from properties where tenant_id = ? and external_id like 'R_' order by external_id", [t.brokerId]);
         expect(stored.map((r) => r.external_id)).toEqual(['R1', 'R3']);
         expect(await http().get(`/api/v1/documents/${file.document_id}`).set(bearer(t.admin.token)).then((r) => r.body.status)).toBe('completed');
       } finally {
-        await sql('drop trigger if exists docs_test_refuse on properties');
-        await sql('drop function if exists docs_test_refuse()');
+        await ctx.sql('drop trigger if exists docs_test_refuse on properties');
+        await ctx.sql('drop function if exists docs_test_refuse()');
       }
     });
 
@@ -240,7 +239,7 @@ describe('knowledge and listings', () => {
       }
       expect(doc).toMatchObject({ status: 'completed', records_inserted: 3000, rejected_records: 0, progress: { indexed: 3000 } });
       await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(doc.workflow_id), 'document-ingestion-listings');
-      const events = await sql<{ type: string }>("select distinct type from events where topic = ? and payload->>'document_id' = ?", [`tenant:${t.brokerId}`, id]);
+      const events = await ctx.sql<{ type: string }>("select distinct type from events where topic = ? and payload->>'document_id' = ?", [`tenant:${t.brokerId}`, id]);
       expect(events.map((e) => e.type).sort()).toEqual(['document.completed', 'document.progress']);
       const download = await http().get(`/api/v1/documents/${id}/content`).set(bearer(t.admin.token));
       expect(download.text).toBe(csv);
@@ -280,14 +279,14 @@ describe('knowledge and listings', () => {
       const temporal = createTemporal({ ...ctx.config, TEMPORAL_NAMESPACE: `no-such-namespace-${Date.now()}` });
       try {
         const broken = createApp({ ...ctx, temporal });
-        const before = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        const before = await ctx.sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
         let req = request(broken.callback()).post('/api/v1/documents/upload').set(bearer(t.admin.token));
         const files: Array<[string, string]> = [['n1.txt', 'Primera nota.'], ['n2.txt', 'Segunda nota.'], ['x.exe', 'MZ']];
         for (const [name, content] of files) req = req.attach('file', Buffer.from(content), name);
         const res = await req;
         expect(res.status).toBe(503);
         expect(res.body).toMatchObject({ status: 'error', error: { code: 'service_unavailable', message: expect.stringContaining('nothing was stored') } });
-        const after = await sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
+        const after = await ctx.sql<{ n: number }>('select count(*)::int as n from documents where tenant_id = ?', [t.brokerId]);
         expect(after[0]!.n).toBe(before[0]!.n);
       } finally {
         await temporal.connection.close();
@@ -323,7 +322,7 @@ describe('knowledge and listings', () => {
 
       expect((await http().delete(`/api/v1/kb/${id}`).set(bearer(t.admin.token))).status).toBe(204);
       expect((await search('honorarios')).results.find((r: { id: string }) => r.id === id)).toBeUndefined();
-      const chunks = await sql<{ n: number }>('select count(*)::int as n from knowledge_chunks where source_id = ?', [id]);
+      const chunks = await ctx.sql<{ n: number }>('select count(*)::int as n from knowledge_chunks where source_id = ?', [id]);
       expect(chunks[0]!.n).toBe(0);
       expect((await http().get(`/api/v1/kb/${id}`).set(bearer(t.admin.token))).status).toBe(404);
     });
@@ -384,7 +383,7 @@ describe('knowledge and listings', () => {
       expect(badPatch.body.error.details).toEqual([expect.objectContaining({ path: 'description' })]);
 
       // Whatever validation misses, Postgres refusing a value is still the client's 422.
-      const refused = await sql('select ?::int as n', ['2147483648']).catch((err: unknown) => err);
+      const refused = await ctx.sql('select ?::int as n', ['2147483648']).catch((err: unknown) => err);
       expect(present(refused)).toMatchObject({ status: 422, code: 'validation_error' });
     });
 
@@ -413,7 +412,7 @@ describe('knowledge and listings', () => {
     it('rebuilds from Postgres into a new index and swaps the alias while searches keep answering', async () => {
       const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, 'properties', t.brokerId);
       const before = Object.keys(await ctx.es.indices.getAlias({ name: alias }));
-      const total = (await sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n;
+      const total = (await ctx.sql<{ n: number }>('select count(*)::int as n from properties where tenant_id = ?', [t.brokerId]))[0]!.n;
       let searching = true;
       const answers: number[] = [];
       const loop = (async () => {

@@ -15,6 +15,8 @@ import { WORKFLOW_BUNDLE_FILE } from './paths';
 export interface TestContext extends AppDeps {
   /** Starts a worker on this context's own task queue; stopped by `close`. */
   startWorker(): Promise<Worker>;
+  /** A raw query on the test database, outside any tenant filter, for what a test checks. */
+  sql<T>(query: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function createTestContext(overrides: Partial<Config> = {}): Promis
     temporal,
     events,
     auth: new AuthService(config),
+    sql: <T>(query: string, params: unknown[] = []) => orm.em.fork().getConnection().execute<T[]>(query, params),
     async startWorker() {
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
       const worker = await createWorker({ config, connection, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, orm, es, temporal, logger });
