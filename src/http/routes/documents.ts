@@ -23,6 +23,13 @@ const DocumentListQuerySchema = z.object({
 const TenantQuerySchema = z.object({ broker_id: Uuid.optional() });
 const MAX_FILES = 20;
 
+/**
+ * Formidable lists files as their writes finish, not in request order; the order each began in
+ * keeps a report's files in the order the client sent them.
+ */
+const fileSequence = new WeakMap<object, number>();
+let filesBegun = 0;
+
 /** Multipart parsing for uploads: per-file size is checked per file, the request as a whole here. */
 export function uploadBody(deps: AppDeps) {
   const total = deps.config.UPLOAD_MAX_FILE_BYTES * 2;
@@ -30,13 +37,22 @@ export function uploadBody(deps: AppDeps) {
     multipart: true,
     json: false,
     urlencoded: false,
-    formidable: { maxFiles: MAX_FILES, maxFileSize: total, maxTotalFileSize: total, allowEmptyFiles: true, minFileSize: 0 },
+    formidable: {
+      maxFiles: MAX_FILES,
+      maxFileSize: total,
+      maxTotalFileSize: total,
+      allowEmptyFiles: true,
+      minFileSize: 0,
+      onFileBegin: (_name, file) => void fileSequence.set(file, filesBegun++),
+    },
   });
 }
 
 /** Every uploaded file whatever its field name (`file`, `files`, `file[]`…). */
 export function uploadedFiles(ctx: ParameterizedContext): UploadedFile[] {
-  const files = Object.values(ctx.request.files ?? {}).flatMap((f) => (Array.isArray(f) ? f : [f]));
+  const files = Object.values(ctx.request.files ?? {})
+    .flatMap((f) => (Array.isArray(f) ? f : [f]))
+    .sort((a, b) => (fileSequence.get(a) ?? 0) - (fileSequence.get(b) ?? 0));
   return files.map((f) => ({ originalFilename: f.originalFilename, filepath: f.filepath, size: f.size }));
 }
 
