@@ -9,7 +9,7 @@ import { chunkText, DocumentError, parseDocument, type ListingRecord } from '../
 import type { Embedder } from '../src/embeddings/types';
 import { publishEvent } from '../src/events/bus';
 import { loadDocumentBytes } from '../src/knowledge/content';
-import { deleteFromIndex, indexChunks, indexLockKey, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
+import { deleteFromIndex, indexChunks, indexInBatches, indexLockKey, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
 import type { SearchClient } from '../src/search/client';
 import { ensureAlias } from '../src/search/indices';
 
@@ -193,36 +193,15 @@ export function createIngestionActivities(deps: IngestionDeps) {
       const em = scoped(tenantId);
       const ctx = Context.current();
       const resume = (ctx.info.heartbeatDetails as IndexBatchProgress | undefined) ?? { after: null, indexed: 0 };
-      const batch = async <T extends { id: string }>(
+      const batch = <T extends { id: string }>(
         load: (after: string | null) => Promise<T[]>,
         index: (rows: T[]) => Promise<number>,
         onProgress?: (indexed: number) => Promise<void>,
-      ) => {
-        let { indexed } = resume;
-        let next = resume.after;
-        // One batch is loaded and embedded while the previous one's bulk request is in flight
-        // (Elasticsearch indexes on its own cores meanwhile). Batches finish in order, so the
-        // position heartbeated is always one below which everything is indexed.
-        let inFlight: { done: Promise<number>; last: string } | null = null;
-        const settle = async (batch: { done: Promise<number>; last: string }) => {
-          indexed += await batch.done;
-          ctx.heartbeat({ after: batch.last, indexed } satisfies IndexBatchProgress);
-          await onProgress?.(indexed);
-        };
-        for (;;) {
-          const rows = await load(next);
-          if (rows.length === 0) break;
-          next = rows.at(-1)!.id;
-          const started = { done: index(rows), last: next };
-          // Awaited below; a batch left behind by an earlier failure must not crash the worker as
-          // an unhandled rejection.
-          started.done.catch(() => undefined);
-          if (inFlight) await settle(inFlight);
-          inFlight = started;
-        }
-        if (inFlight) await settle(inFlight);
-        return indexed;
-      };
+      ) =>
+        indexInBatches(resume, load, index, async (position) => {
+          ctx.heartbeat(position satisfies IndexBatchProgress);
+          await onProgress?.(position.indexed);
+        });
 
       if (target.kind === 'document') {
         const doc = await em.findOne(DocumentSchema, { id: target.documentId });

@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { tenantEm } from '../src/db/orm';
 import type { Embedder } from '../src/embeddings/types';
-import { deleteFromIndex, existingIds, indexChunks, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
+import type { KnowledgeChunk, Property } from '../src/db/entities';
+import { deleteFromIndex, existingIds, indexChunks, indexInBatches, indexProperties, nextChunks, nextProperties } from '../src/knowledge/indexing';
 import type { SearchClient } from '../src/search/client';
 import { aliasName, createIndex, swapAlias, type SearchKind } from '../src/search/indices';
 
@@ -24,23 +25,20 @@ interface RebuildProgress {
 /** The searchSync workflow's steps: build a fresh index from Postgres, then move the alias. */
 export function createSearchSyncActivities(deps: SearchSyncDeps) {
   const scoped = (tenantId: string) => tenantEm(deps.orm, tenantId);
+  /** Copies the rows of one kind matching `where` past `state.after` into an index, in batches. */
   const copy = async (tenantId: string, kind: SearchKind, index: string, where: Record<string, unknown>, state: { after: string | null; count: number }, onBatch?: () => void) => {
     const em = scoped(tenantId);
-    for (;;) {
+    const load = (after: string | null) => {
       em.clear();
-      if (kind === 'properties') {
-        const rows = await nextProperties(em, where, state.after, deps.batchSize);
-        if (rows.length === 0) return;
-        state.count += await indexProperties(deps.es, deps.embedder, index, rows);
-        state.after = rows.at(-1)!.id;
-      } else {
-        const rows = await nextChunks(em, where, state.after, deps.batchSize);
-        if (rows.length === 0) return;
-        state.count += await indexChunks(deps.es, deps.embedder, index, rows);
-        state.after = rows.at(-1)!.id;
-      }
+      return kind === 'properties' ? nextProperties(em, where, after, deps.batchSize) : nextChunks(em, where, after, deps.batchSize);
+    };
+    const indexRows = (rows: Array<Property | KnowledgeChunk>) =>
+      kind === 'properties' ? indexProperties(deps.es, deps.embedder, index, rows as Property[]) : indexChunks(deps.es, deps.embedder, index, rows as KnowledgeChunk[]);
+    await indexInBatches<Property | KnowledgeChunk>({ after: state.after, indexed: state.count }, load, indexRows, (position) => {
+      state.after = position.after;
+      state.count = position.indexed;
       onBatch?.();
-    }
+    });
   };
 
   /** Deletes from an index every document whose row is gone from Postgres; returns how many. */

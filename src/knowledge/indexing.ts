@@ -33,6 +33,40 @@ async function bulkIndex(es: SearchClient, index: string, docs: Array<{ id: stri
   return docs.length;
 }
 
+/**
+ * Indexes keyset batches from `from.after` on, loading and embedding the next batch while the
+ * previous bulk request is in flight (Elasticsearch indexes on its own cores meanwhile). Batches
+ * settle in order, so every position passed to `onSettled` is one below which everything is
+ * indexed: a heartbeat of it lets a retry resume there. Returns the running count.
+ */
+export async function indexInBatches<T extends { id: string }>(
+  from: { after: string | null; indexed: number },
+  load: (after: string | null) => Promise<T[]>,
+  index: (rows: T[]) => Promise<number>,
+  onSettled: (position: { after: string; indexed: number }) => Promise<void> | void,
+): Promise<number> {
+  let { indexed } = from;
+  let next = from.after;
+  let inFlight: { done: Promise<number>; last: string } | null = null;
+  const settle = async (batch: { done: Promise<number>; last: string }) => {
+    indexed += await batch.done;
+    await onSettled({ after: batch.last, indexed });
+  };
+  for (;;) {
+    const rows = await load(next);
+    if (rows.length === 0) break;
+    next = rows.at(-1)!.id;
+    const started = { done: index(rows), last: next };
+    // Awaited below; a batch left behind by an earlier failure must not crash the worker as an
+    // unhandled rejection.
+    started.done.catch(() => undefined);
+    if (inFlight) await settle(inFlight);
+    inFlight = started;
+  }
+  if (inFlight) await settle(inFlight);
+  return indexed;
+}
+
 /** Removes documents by id (absent ones are fine), visible to searches when this returns. */
 export async function deleteFromIndex(es: SearchClient, index: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
