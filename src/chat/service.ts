@@ -3,6 +3,7 @@ import { isGrpcServiceError, WithStartWorkflowOperation, WorkflowIdConflictPolic
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import sanitizeHtml from 'sanitize-html';
 import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
@@ -67,10 +68,30 @@ const SESSION_FROM_MESSAGE = '8c1f3b52-6f0e-4d37-9a51-3d2b7e0c9f14';
  * for a message takes an id derived from the message id, so when the first attempt created it
  * but did not get its reply back, the retry continues that session rather than opening another.
  */
-export async function resolveTurnTarget(
-  em: EntityManager,
-  input: { tenantId: string; messageId?: string; leadId?: string; sessionId?: string; externalSessionId?: string; channel: ChatChannel; flow?: 'real_estate' | 'project'; customer?: { name?: string; email?: string; preferences?: Record<string, unknown> } },
-): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
+export async function resolveTurnTarget(em: EntityManager, input: TurnTargetInput): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
+  try {
+    return await resolveOnce(em, input);
+  } catch (err) {
+    // Two first messages at once (a double submit, a new customer on two tabs) create the same
+    // session or customer: the one that lost the race finds what the other committed.
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    em.clear();
+    return resolveOnce(em, input);
+  }
+}
+
+type TurnTargetInput = {
+  tenantId: string;
+  messageId?: string;
+  leadId?: string;
+  sessionId?: string;
+  externalSessionId?: string;
+  channel: ChatChannel;
+  flow?: 'real_estate' | 'project';
+  customer?: { name?: string; email?: string; preferences?: Record<string, unknown> };
+};
+
+async function resolveOnce(em: EntityManager, input: TurnTargetInput): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
   const { tenantId } = input;
   // A session the client names is found again by that name; only an unnamed one needs the
   // derived id (which includes the lead, so one key reused for two leads opens two sessions).
@@ -93,9 +114,12 @@ export async function resolveTurnTarget(
     if (!lead) throw new NotFoundError('Lead not found');
     if (session && session.leadId !== lead.id) throw new AppError(409, 'conflict', 'The session belongs to another lead');
   } else {
-    // A returning customer is known by email; looked up before anything is created, as a
-    // created entity would be flushed by the query that looks for its twin.
+    // A returning customer is known by email, or by the user id a client gave it (seed 000);
+    // looked up before anything is created, as a created entity would be flushed by the query
+    // that looks for its twin.
+    const userId = input.customer?.preferences?.user_id;
     lead = email ? await em.findOne(CustomerSchema, { tenantId, email }) : null;
+    if (!lead && typeof userId === 'string') lead = await em.findOne(CustomerSchema, { tenantId, preferences: { user_id: userId } });
     if (!lead) {
       lead = em.create(CustomerSchema, { id: randomUUID(), tenantId, tags: [], preferences: { ...input.customer?.preferences }, source: input.channel === 'webchat' ? 'chat' : input.channel, name: input.customer?.name ?? null, email });
       createdLead = true;

@@ -65,6 +65,14 @@ describe('seed adapters', () => {
       expect(lead).toHaveLength(1);
     });
 
+    it('creates one customer for a new user id whose first messages arrive at once', async () => {
+      const userId = unique('tabs');
+      const sends = await Promise.all(['Hello', 'Hi', 'Good morning'].map((message) => chat(t.admin.token, { message, user_id: userId })));
+      expect(sends.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(await count("select count(*)::int as n from customers where tenant_id = ? and preferences->>'user_id' = ?", [t.brokerId, userId])).toBe(1);
+      expect(await count('select count(distinct lead_id)::int as n from chat_sessions where id in (?, ?, ?)', sends.map((r) => r.body.session_id))).toBe(1);
+    });
+
     it('answers our ids when the client named nothing, and takes them back', async () => {
       const first = await chat(t.admin.token, { message: 'Hi there' });
       expect(first.body).toEqual({ status: 'success', response: expect.any(String), session_id: expect.any(String), user_id: expect.any(String), processing_time: expect.any(Number) });

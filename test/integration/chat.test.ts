@@ -88,6 +88,16 @@ describe('chat', () => {
     expect(forOther.body.session_id).not.toBe(first.body.session_id);
   });
 
+  it('opens one session and one lead for a first message sent several times at once', async () => {
+    const sends = await Promise.all([1, 2, 3, 4].map(() => chat(t.admin.token, { message: 'Busco bodega en Quilicura' }, 'double-submit-1')));
+    expect(sends.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const [first] = sends;
+    for (const r of sends) expect(r.body).toMatchObject({ session_id: first!.body.session_id, lead_id: first!.body.lead_id, response: first!.body.response });
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first!.body.session_id]))[0]!.n).toBe(2);
+    // The requests that lost the race created nothing of their own.
+    expect((await ctx.sql<{ n: number }>("select count(*)::int as n from customers where tenant_id = ? and created_at > now() - interval '1 minute' and id not in (select lead_id from chat_sessions)", [t.brokerId]))[0]!.n).toBe(0);
+  });
+
   it('refuses a malformed Idempotency-Key before creating a lead or a session', async () => {
     const count = async () => (await ctx.sql<{ n: number }>('select (select count(*) from customers where tenant_id = ?) + (select count(*) from chat_sessions where tenant_id = ?) as n', [t.brokerId, t.brokerId]))[0]!.n;
     const before = await count();

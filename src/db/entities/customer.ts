@@ -13,6 +13,8 @@ export const CustomerSchema = defineEntity({
   uniques: [
     { name: 'customers_tenant_phone_unique', properties: ['tenantId', 'phone'] },
     { name: 'customers_tenant_email_unique', properties: ['tenantId', 'email'] },
+    // Seed 000 knows its users by a user id of its own, kept in preferences.
+    { name: 'customers_tenant_user_id_unique', expression: `create unique index "customers_tenant_user_id_unique" on "customers" ("tenant_id", ("preferences"->>'user_id')) where "preferences" ? 'user_id'` },
   ],
   indexes: [
     { name: 'customers_tenant_stage_index', properties: ['tenantId', 'pipelineStage'] },

@@ -7,6 +7,7 @@ import { Migration20261123120154_webhooks } from './Migration20261123120154_webh
 import { Migration20261123120734_transactions } from './Migration20261123120734_transactions';
 import { Migration20261123131535_knowledge } from './Migration20261123131535_knowledge';
 import { Migration20261123132641_chat } from './Migration20261123132641_chat';
+import { Migration20261123190000_customer_user_id_unique } from './Migration20261123190000_customer_user_id_unique';
 
 /** Every migration, oldest first. New ones are appended here after `npm run migration:create`. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123120734_transactions', class: Migration20261123120734_transactions },
   { name: 'Migration20261123131535_knowledge', class: Migration20261123131535_knowledge },
   { name: 'Migration20261123132641_chat', class: Migration20261123132641_chat },
+  { name: 'Migration20261123190000_customer_user_id_unique', class: Migration20261123190000_customer_user_id_unique },
 ];
