@@ -62,6 +62,17 @@ export interface TurnTarget {
 /** Names the session a first message creates, so a retry of that message finds it again. */
 const SESSION_FROM_MESSAGE = '8c1f3b52-6f0e-4d37-9a51-3d2b7e0c9f14';
 
+type TurnTargetInput = {
+  tenantId: string;
+  messageId?: string;
+  leadId?: string;
+  sessionId?: string;
+  externalSessionId?: string;
+  channel: ChatChannel;
+  flow?: 'real_estate' | 'project';
+  customer?: { name?: string; email?: string; preferences?: Record<string, unknown> };
+};
+
 /**
  * The session and lead a message belongs to: given ids must exist in the tenant (else 404);
  * omitted ones are created, as seed 001's chat does for an unknown customer. A session created
@@ -79,17 +90,6 @@ export async function resolveTurnTarget(em: EntityManager, input: TurnTargetInpu
     return resolveOnce(em, input);
   }
 }
-
-type TurnTargetInput = {
-  tenantId: string;
-  messageId?: string;
-  leadId?: string;
-  sessionId?: string;
-  externalSessionId?: string;
-  channel: ChatChannel;
-  flow?: 'real_estate' | 'project';
-  customer?: { name?: string; email?: string; preferences?: Record<string, unknown> };
-};
 
 async function resolveOnce(em: EntityManager, input: TurnTargetInput): Promise<TurnTarget & { createdLead: boolean; createdSession: boolean }> {
   const { tenantId } = input;
