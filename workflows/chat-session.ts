@@ -123,8 +123,10 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
       const keepsHandoff = before === 'handoff' && patched('idle-keeps-handoff');
       if (!keepsHandoff) await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'closed', actorId: null });
       if (!pending()) return { ...state, recent: [...recent] };
-      // A signal arrived while closing: the session stays open to handle it.
+      // A signal arrived while closing: the session stays open to handle it, and its record and
+      // listeners are told it is open again.
       state.status = before;
+      if (!keepsHandoff) await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: before, actorId: null });
     }
     while (statusChanges.length > 0 && !ended) {
       const change = statusChanges.shift()!;
