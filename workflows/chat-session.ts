@@ -1,4 +1,5 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
 import type { Activities } from '../activities';
 import {
   agentReplySignal,
@@ -49,37 +50,48 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
   let ended: 'resolved' | 'deleted' | null = null;
   const agentReplies: Array<Parameters<typeof recordAgentReply>[0]> = [];
   const statusChanges: Array<{ status: 'active' | 'handoff'; actorId: string | null; reason?: string }> = [];
+  // Turns and status changes queue for this lock in arrival order. Waiting on `condition(() => !busy)`
+  // let every waiter through at once when a turn ended, so messages that arrived together ran their
+  // turns side by side (patched: runs recorded before keep that behaviour on replay).
+  const turnLock = new Mutex();
+  const serialTurns = patched('serial-turns');
 
   setHandler(chatStateQuery, () => ({ ...state, recent: [...recent] }));
+
+  /** One turn; the caller holds the turn lock, so `busy` is true only for the turn running. */
+  const takeTurn = async (msg: SendMessageInput): Promise<ChatReply> => {
+    // A copy of this message may have been answered while this one waited.
+    const again = recent.get(msg.messageId);
+    if (again) return again;
+    busy = true;
+    try {
+      lastActivity += 1;
+      const base = { tenantId: input.tenantId, sessionId: input.sessionId, leadId: input.leadId, messageId: msg.messageId, channel: msg.channel ?? input.channel };
+      const context = await beginTurn({ ...base, text: msg.text, humanHasIt: state.status === 'handoff' });
+      if (context.wantsHuman && state.status === 'active') state.status = 'handoff';
+      const generated = context.humanHasIt ? null : await generateReply({ ...base, text: msg.text, context });
+      const reply = await completeTurn({ ...base, context, generated, sessionStatus: state.status });
+      recent.set(msg.messageId, reply);
+      while (recent.size > RECENT_REPLIES) recent.delete(recent.keys().next().value!);
+      state.turns += 1;
+      runTurns += 1;
+      return reply;
+    } finally {
+      busy = false;
+      // The idle clock counts from the end of the last reply, not from when the message arrived
+      // (patched: runs recorded before this change restarted it only on arrival).
+      if (patched('idle-from-reply-end')) lastActivity += 1;
+    }
+  };
 
   setHandler(
     sendMessageUpdate,
     async (msg: SendMessageInput): Promise<ChatReply> => {
       const seen = recent.get(msg.messageId);
       if (seen) return seen;
-      // One turn at a time: later messages wait their turn in arrival order.
+      if (serialTurns) return turnLock.runExclusive(() => takeTurn(msg));
       await condition(() => !busy);
-      const again = recent.get(msg.messageId);
-      if (again) return again;
-      busy = true;
-      try {
-        lastActivity += 1;
-        const base = { tenantId: input.tenantId, sessionId: input.sessionId, leadId: input.leadId, messageId: msg.messageId, channel: msg.channel ?? input.channel };
-        const context = await beginTurn({ ...base, text: msg.text, humanHasIt: state.status === 'handoff' });
-        if (context.wantsHuman && state.status === 'active') state.status = 'handoff';
-        const generated = context.humanHasIt ? null : await generateReply({ ...base, text: msg.text, context });
-        const reply = await completeTurn({ ...base, context, generated, sessionStatus: state.status });
-        recent.set(msg.messageId, reply);
-        while (recent.size > RECENT_REPLIES) recent.delete(recent.keys().next().value!);
-        state.turns += 1;
-        runTurns += 1;
-        return reply;
-      } finally {
-        busy = false;
-        // The idle clock counts from the end of the last reply, not from when the message arrived
-        // (patched: runs recorded before this change restarted it only on arrival).
-        if (patched('idle-from-reply-end')) lastActivity += 1;
-      }
+      return takeTurn(msg);
     },
     {
       validator: (msg: SendMessageInput) => {
@@ -110,9 +122,11 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
 
   /** Signals received and not yet handled. */
   const pending = () => ended !== null || agentReplies.length > 0 || statusChanges.length > 0;
+  const dueToContinue = () => runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested;
   for (;;) {
     const seenActivity = lastActivity;
-    const woke = await condition(() => pending() || lastActivity !== seenActivity || runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested, input.idleTimeoutMs);
+    // Due to continue only between turns: waking for it while a turn runs would spin this loop.
+    const woke = await condition(() => pending() || lastActivity !== seenActivity || (dueToContinue() && !busy), input.idleTimeoutMs);
     // A signal that landed with the timer is handled first; the session is idle only without one.
     if (!woke && !busy && !pending()) {
       const before = state.status;
@@ -130,9 +144,15 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
     }
     while (statusChanges.length > 0 && !ended) {
       const change = statusChanges.shift()!;
-      await condition(() => !busy);
-      state.status = change.status;
-      await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: change.status, actorId: change.actorId, reason: change.reason });
+      const apply = async () => {
+        state.status = change.status;
+        await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: change.status, actorId: change.actorId, reason: change.reason });
+      };
+      if (serialTurns) await turnLock.runExclusive(apply);
+      else {
+        await condition(() => !busy);
+        await apply();
+      }
     }
     while (agentReplies.length > 0) {
       await recordAgentReply(agentReplies.shift()!);
@@ -143,7 +163,7 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
       if (ended === 'resolved') await setSessionStatus({ tenantId: input.tenantId, sessionId: input.sessionId, status: 'resolved', actorId: null });
       return { ...state, recent: [...recent] };
     }
-    if ((runTurns >= input.maxTurnsPerRun || workflowInfo().continueAsNewSuggested) && !busy) {
+    if (dueToContinue() && !busy) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof chatSession>(input, { ...state, recent: [...recent] });
     }

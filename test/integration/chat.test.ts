@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
+import { chatStateQuery } from '../../src/contracts/chat';
 import { createTestContext, type TestContext } from '../support/context';
 import { maybeCaptureHistory } from '../support/histories';
 import { bearer, createSuperadmin, registerTenant, type Tenant } from '../support/identity';
@@ -36,6 +37,10 @@ describe('chat', () => {
       .expect(201);
   });
   afterAll(() => ctx.close());
+  const sessionState = async (sessionId: string) => {
+    const [session] = await ctx.sql<{ workflow_id: string }>('select workflow_id from chat_sessions where id = ?', [sessionId]);
+    return ctx.temporal.client.workflow.getHandle(session!.workflow_id).query(chatStateQuery);
+  };
 
   it('creates the lead when none is given, answers in Spanish as the tenant persona and grounds the answer in listings', async () => {
     const res = await chat(t.admin.token, { message: 'Hola, me interesa un departamento de 2 dormitorios en Las Condes', lead_id: null, provider: 'webchat' });
@@ -96,6 +101,28 @@ describe('chat', () => {
     expect((await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first!.body.session_id]))[0]!.n).toBe(2);
     // The requests that lost the race created nothing of their own.
     expect((await ctx.sql<{ n: number }>("select count(*)::int as n from customers where tenant_id = ? and created_at > now() - interval '1 minute' and id not in (select lead_id from chat_sessions)", [t.brokerId]))[0]!.n).toBe(0);
+    // The copies reached the workflow together; it ran the turn once.
+    expect((await sessionState(first!.body.session_id)).turns).toBe(1);
+  });
+
+  it('takes messages sent to one session at once one after another, each turn whole', async () => {
+    const opened = await chat(t.admin.token, { message: 'Hola' });
+    const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${opened.body.session_id}`);
+    const firstRun = (await handle.describe()).runId;
+    const keys = ['together-1', 'together-2', 'together-3', 'together-4'];
+    // Each message twice, as a client retrying a call it thinks was lost.
+    const sends = await Promise.all([...keys, ...keys].map((key) => chat(t.admin.token, { message: `Pregunta ${key}: ¿tienen bodegas?`, session_id: opened.body.session_id, lead_id: opened.body.lead_id }, key)));
+    expect(sends.map((r) => r.status)).toEqual(Array(keys.length * 2).fill(200));
+    keys.forEach((_, i) => expect(sends[i + keys.length]!.body.response).toBe(sends[i]!.body.response));
+    const rows = await ctx.sql<{ direction: string; client_message_id: string }>('select direction, client_message_id from chat_messages where session_id = ? order by id offset 2', [opened.body.session_id]);
+    // Each message is stored, answered and only then the next one begins.
+    expect(rows).toHaveLength(keys.length * 2);
+    for (let i = 0; i < rows.length; i += 2) {
+      expect(rows[i]!.direction).toBe('in');
+      expect(rows[i + 1]).toEqual({ direction: 'out', client_message_id: rows[i]!.client_message_id });
+    }
+    expect((await sessionState(opened.body.session_id)).turns).toBe(1 + keys.length);
+    await maybeCaptureHistory(ctx.temporal.client.workflow.getHandle(handle.workflowId, firstRun), 'chat-session-messages-at-once');
   });
 
   it('refuses a malformed Idempotency-Key before creating a lead or a session', async () => {
