@@ -44,7 +44,7 @@ describe('knowledge and listings', () => {
   const searchDeps = () => ({ es: ctx.es, embedder: createEmbedder(ctx.config), prefix: ctx.config.ELASTICSEARCH_INDEX_PREFIX });
 
   beforeAll(async () => {
-    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 200_000, INGEST_BATCH_SIZE: 200, UPLOAD_MAX_FILE_BYTES: 1_000_000, INGEST_SYNC_WAIT_MS: 60_000 });
+    ctx = await createTestContext({ AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000, INGEST_SYNC_MAX_BYTES: 200_000, INGEST_BATCH_SIZE: 200, UPLOAD_MAX_FILE_BYTES: 1_000_000 });
     app = createApp(ctx);
     await ctx.startWorker();
     [t, other] = [await registerTenant(app), await registerTenant(app)];

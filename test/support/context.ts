@@ -20,10 +20,17 @@ export interface TestContext extends AppDeps {
   close(): Promise<void>;
 }
 
+/**
+ * Requests that wait for a workflow (uploads, reindex, knowledge edits) wait longer in tests than
+ * in production: a test checks what the work produced, and with every suite, the Temporal server
+ * and Elasticsearch sharing two cores, a rebuild that takes seconds alone has taken a minute.
+ */
+const TEST_DEFAULTS: Partial<Config> = { INGEST_SYNC_WAIT_MS: 150_000 };
+
 /** Real clients on the test database and a task queue unique to the calling test file. */
 export async function createTestContext(overrides: Partial<Config> = {}): Promise<TestContext> {
   const taskQueue = `test-${randomUUID()}`;
-  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, ...stringify(overrides) });
+  const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: taskQueue, ...stringify({ ...TEST_DEFAULTS, ...overrides }) });
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
   const orm: MikroORM = await initOrm(config);
   const es = createSearchClient(config);
