@@ -9,23 +9,12 @@ import { chatStateQuery, chatWorkflowId, type ChatReply } from '../../src/contra
 import { TENANT_FILTER } from '../../src/db/orm';
 import type { TokenChunk } from '../../src/events/listener';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 import { freePort, spawnEntry, waitForOutput, type Spawned } from '../support/processes';
 import { startDevServer, type DevServer } from '../support/temporal-server';
 
 const LIMITS = { AUTH_RATE_LIMIT_PER_MINUTE: 100_000, RATE_LIMIT_PER_MINUTE: 100_000 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const sqlOn = (ctx: TestContext) => async <T>(query: string, params: unknown[] = []) => ctx.orm.em.fork().getConnection().execute<T[]>(query, params);
 
 describe('a chat turn whose worker is killed mid-reply', () => {

@@ -2,6 +2,7 @@ import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 import { maybeCaptureHistory } from '../support/histories';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 
@@ -24,12 +25,7 @@ describe('an idle chat session', () => {
     const sid = first.body.session_id;
     const handle = ctx.temporal.client.workflow.getHandle(`chat:${t.brokerId}:${sid}`);
     const firstRun = (await handle.describe()).runId;
-    let status = '';
-    for (let i = 0; i < 100 && status !== 'COMPLETED'; i++) {
-      status = (await handle.describe()).status.name;
-      if (status !== 'COMPLETED') await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(status).toBe('COMPLETED');
+    await eventually('the idle run to complete', async () => (await handle.describe()).status.name, (status) => status === 'COMPLETED', 30_000, 100);
     await maybeCaptureHistory(handle, 'chat-session-idle-closed');
     expect((await ctx.sql<{ status: string }>('select status from chat_sessions where id = ?', [sid]))[0]!.status).toBe('closed');
 

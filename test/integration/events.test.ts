@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { CrmEvent } from '../../src/contracts';
 import { publishEvent } from '../../src/events/bus';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 
 /** Collects what the listener delivers on one topic. */
 function collect(ctx: TestContext, topic: string) {
   const seen: CrmEvent[] = [];
   const stop = ctx.events.subscribe((e) => e.topic === topic && seen.push(e));
-  const until = async (count: number, timeoutMs = 10_000) => {
+  const until = async (count: number, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     while (seen.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     return seen;
@@ -74,10 +75,9 @@ describe('events bus (Postgres NOTIFY)', () => {
     // Kill the listener's backend from the server side, publish while it reconnects.
     expect(ctx.events.backendPid).toEqual(expect.any(Number));
     await em().getConnection().execute('select pg_terminate_backend(?)', [ctx.events.backendPid]);
-    for (let i = 0; i < 200 && ctx.events.connected; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(ctx.events.connected).toBe(false);
+    await eventually('the listener to notice its connection is gone', () => ctx.events.connected, (connected) => !connected, 30_000, 10);
     await publishEvent(em(), { topic, type: 'during', payload: {} });
-    const seen = await until(2, 15_000);
+    const seen = await until(2);
     stop();
     expect(seen.map((e) => e.type)).toEqual(['before', 'during']);
     expect(ctx.events.connected).toBe(true);

@@ -2,6 +2,7 @@ import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 
 describe('HTTP foundation on the real services', () => {
   let ctx: TestContext;
@@ -32,11 +33,7 @@ describe('HTTP foundation on the real services', () => {
 
   it('reports all three services and the polling worker', async () => {
     // The worker registers its pollers with the server on its first poll.
-    let res = await request(server()).get('/health/details');
-    for (let i = 0; i < 20 && !res.body.worker?.polling; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      res = await request(server()).get('/health/details');
-    }
+    const res = await eventually('the worker to be seen polling', () => request(server()).get('/health/details'), (r) => Boolean(r.body.worker?.polling), 30_000, 250);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'ok',

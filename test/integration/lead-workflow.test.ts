@@ -5,6 +5,7 @@ import type Koa from 'koa';
 import { leadStateQuery, leadWorkflowId, type LeadQualificationState } from '../../src/contracts';
 import { createApp } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 import { maybeCaptureHistory } from '../support/histories';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 import { verifyWebhookSignature } from '../../src/webhooks/signature';
@@ -19,13 +20,8 @@ describe('leadQualification workflow', () => {
   const phone = () => `+5696${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
   const handleFor = (leadId: string) => ctx.temporal.client.workflow.getHandle(leadWorkflowId(t.brokerId, leadId));
   async function stateOf(leadId: string, until: (s: LeadQualificationState) => boolean): Promise<LeadQualificationState> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const state = await handleFor(leadId).query(leadStateQuery).catch(() => null);
-      if (state && until(state)) return state;
-      if (Date.now() > deadline) throw new Error(`state never matched; last ${JSON.stringify(state)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const state = await eventually('the lead workflow’s state to match', () => handleFor(leadId).query(leadStateQuery).catch(() => null), (s) => s !== null && until(s), 30_000, 200);
+    return state!;
   }
 
   beforeAll(async () => {
@@ -94,8 +90,7 @@ describe('leadQualification workflow', () => {
       expect(sub.status).toBe(201);
       const lead = (await api().post('/api/v1/leads').set(bearer(t.admin.token)).send({ phone: phone(), name: 'Hooked' })).body;
       await api().put(`/api/v1/leads/${lead.id}/pipeline`).set(bearer(t.admin.token)).send({ stage: 'agendado' }).expect(200);
-      const deadline = Date.now() + 20_000;
-      while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await eventually('both deliveries to arrive', () => received.length, (n) => n >= 2, 30_000, 100);
       const bodies = received.map((r) => JSON.parse(r.body) as { event: string; data: { lead: { id: string; pipeline_stage: string } } });
       expect(bodies.map((b) => b.event).sort()).toEqual(['lead.created', 'lead.stage_changed']);
       expect(bodies.every((b) => b.data.lead.id === lead.id)).toBe(true);
@@ -105,11 +100,7 @@ describe('leadQualification workflow', () => {
       }
       // The receiver answers before the workflow records the outcome: wait for the log to catch up.
       const delivered = async () => (await api().get(`/api/v1/webhooks/${sub.body.id}/deliveries`).set(bearer(t.admin.token))).body.data.filter((d: { status: string }) => d.status === 'delivered');
-      let log = await delivered();
-      while (log.length < 2 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        log = await delivered();
-      }
+      const log = await eventually('the delivery log to record both', delivered, (rows) => rows.length >= 2, 30_000, 100);
       expect(log).toHaveLength(2);
       await api().delete(`/api/v1/leads/${lead.id}`).set(bearer(t.admin.token)).expect(204);
       await handleFor(lead.id).result();

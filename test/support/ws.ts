@@ -28,7 +28,7 @@ export class WsRecorder {
   }
 
   /** Resolves with the first recorded message matching `predicate`, or fails after `timeoutMs`. */
-  async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 15_000): Promise<WsMessage> {
+  async waitFor(predicate: (m: WsMessage) => boolean, timeoutMs = 30_000): Promise<WsMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.messages.find(predicate);
