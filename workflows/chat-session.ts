@@ -58,7 +58,7 @@ export async function chatSession(input: ChatSessionInput, carried?: ChatSession
 
   setHandler(chatStateQuery, () => ({ ...state, recent: [...recent] }));
 
-  /** One turn; the caller holds the turn lock, so `busy` is true only for the turn running. */
+  /** One turn. Callers let one run at a time; `busy` tells the session loop a turn is running. */
   const takeTurn = async (msg: SendMessageInput): Promise<ChatReply> => {
     // A copy of this message may have been answered while this one waited.
     const again = recent.get(msg.messageId);
