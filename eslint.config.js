@@ -19,6 +19,15 @@ module.exports = tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // em.execute() joins the entity manager's transaction; getConnection().execute() takes another
+    // pooled connection outside it, so its writes escape a rollback and a transaction waiting on it
+    // can starve the pool.
+    files: ['src/**/*.ts', 'activities/**/*.ts', 'worker/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='getConnection']", message: 'Run SQL with em.execute(), which joins the transaction in progress.' }],
+    },
+  },
+  {
     // Workflow code is replayed deterministically: no Node builtins, no I/O libraries, and only
     // type imports from activities (values there would drag I/O into the bundle).
     files: ['workflows/**/*.ts', 'bench/workflows/**/*.ts'],

@@ -151,7 +151,6 @@ export function createChatActivities(deps: ChatDeps) {
       const activity = Context.current();
       const { attempt } = activity.info;
       const key = `${input.sessionId}:${input.messageId}`;
-      const conn = em.getConnection();
       let pending = '';
       let offset = 0;
       // The first text goes out at once; later text in bursts.
@@ -160,7 +159,7 @@ export function createChatActivities(deps: ChatDeps) {
         if (!pending) return;
         const text = pending;
         pending = '';
-        await conn.execute(`select pg_notify(?, ?)`, [TOKENS_CHANNEL, JSON.stringify({ k: key, a: attempt, o: offset, t: text })]);
+        await em.execute(`select pg_notify(?, ?)`, [TOKENS_CHANNEL, JSON.stringify({ k: key, a: attempt, o: offset, t: text })]);
         offset += text.length;
         lastFlush = Date.now();
       };
@@ -209,7 +208,7 @@ export function createChatActivities(deps: ChatDeps) {
         if (!lead) throw ApplicationFailure.nonRetryable(`lead ${input.leadId} does not exist`, 'lead_not_found');
         let replyId: number | null = null;
         if (generated) {
-          const rows = await tx.getConnection().execute<Array<{ id: string; inserted: boolean }>>(
+          const rows = await tx.execute<Array<{ id: string; inserted: boolean }>>(
             `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, reply_to_id, channel, sources, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, created_at)
              values (?, ?, ?, 'out', 'assistant', ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?, now())
              on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content
@@ -222,7 +221,7 @@ export function createChatActivities(deps: ChatDeps) {
           );
           replyId = Number(rows[0]!.id);
         }
-        const firstTime = await tx.getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from lead_activities where customer_id = ? and data->>'message_id' = ?`, [lead.id, `${input.sessionId}:${input.messageId}`]);
+        const firstTime = await tx.execute<Array<{ n: number }>>(`select count(*)::int as n from lead_activities where customer_id = ? and data->>'message_id' = ?`, [lead.id, `${input.sessionId}:${input.messageId}`]);
         if (firstTime[0]!.n === 0) {
           session.conversationState = state;
           // A message to an idle-closed session reopened it.

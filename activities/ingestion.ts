@@ -148,7 +148,6 @@ export function createIngestionActivities(deps: IngestionDeps) {
       const rows = parsed.rows;
       const total = parsed.totalRows;
       await em.nativeUpdate(DocumentSchema, { id: doc.id }, { kind: 'listings', totalRows: total });
-      const conn = em.getConnection();
       // Validation should leave Postgres nothing to refuse; if it does refuse a value, the rows are
       // reported like rejected ones instead of the batch being retried forever.
       const refused: RowError[] = resumed?.refused ?? [];
@@ -159,12 +158,12 @@ export function createIngestionActivities(deps: IngestionDeps) {
         const batch = [...new Map(slice.map((r) => [r.record.externalId, r])).values()];
         const now = new Date();
         try {
-          await conn.execute(upsertPropertiesSql(batch.length), batch.flatMap((r) => propertyParams(doc.tenantId, doc.id, r.record, now)));
+          await em.execute(upsertPropertiesSql(batch.length), batch.flatMap((r) => propertyParams(doc.tenantId, doc.id, r.record, now)));
         } catch (err) {
           if (!dataException(err)) throw err;
           for (const { row, record } of batch) {
             try {
-              await conn.execute(upsertPropertiesSql(1), propertyParams(doc.tenantId, doc.id, record, now));
+              await em.execute(upsertPropertiesSql(1), propertyParams(doc.tenantId, doc.id, record, now));
             } catch (rowErr) {
               const code = dataException(rowErr);
               if (!code) throw rowErr;
@@ -277,7 +276,7 @@ export function createIngestionActivities(deps: IngestionDeps) {
 async function upsertChunks(em: ReturnType<MikroORM['em']['fork']>, rows: Array<{ id: string; tenantId: string; source: 'document' | 'kb'; sourceId: string; ordinal: number; title: string | null; text: string; createdAt: Date }>): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-  await em.getConnection().execute(
+  await em.execute(
     `insert into "knowledge_chunks" ("id", "tenant_id", "source", "source_id", "ordinal", "title", "text", "created_at") values ${values}
      on conflict ("id") do update set "title" = excluded."title", "text" = excluded."text", "created_at" = excluded."created_at"`,
     rows.flatMap((r) => [r.id, r.tenantId, r.source, r.sourceId, r.ordinal, r.title, r.text, r.createdAt]),

@@ -30,7 +30,7 @@ export async function timed<T>(fn: () => Promise<T>, timeoutMs = CHECK_TIMEOUT_M
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 export function checkPostgres(orm: MikroORM): Promise<ServiceCheck> {
-  return timed(() => orm.em.getConnection().execute('select 1')).then(({ value: _v, ...check }) => check);
+  return timed(() => orm.em.execute('select 1')).then(({ value: _v, ...check }) => check);
 }
 
 export async function checkElasticsearch(es: SearchClient): Promise<ServiceCheck & { clusterStatus?: string }> {

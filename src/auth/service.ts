@@ -111,7 +111,7 @@ export class AuthService {
    */
   async authenticateBearer(em: EntityManager, token: string): Promise<Principal> {
     const claims = await this.signer.verify(token);
-    const [row] = await em.getConnection().execute<Array<{ tenant_id: string | null; role: Role; tenant_active: boolean | null }>>(LIVE_SESSION_SQL, [claims.sid, claims.sub]);
+    const [row] = await em.execute<Array<{ tenant_id: string | null; role: Role; tenant_active: boolean | null }>>(LIVE_SESSION_SQL, [claims.sid, claims.sub]);
     if (!row) throw new UnauthorizedError('Session is no longer valid', 'invalid_token');
     if (row.tenant_id && !row.tenant_active) throw new UnauthorizedError('Account is disabled', 'account_disabled');
     return { kind: 'user', id: claims.sub, tenantId: row.tenant_id, role: row.role, sessionId: claims.sid };

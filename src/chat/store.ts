@@ -15,7 +15,7 @@ export async function storeMessageOnce(
   em: EntityManager,
   m: { tenantId: string; sessionId: string; leadId: string; text: string; messageId: string; channel: ChatChannel; direction: 'in' | 'out'; senderType: 'customer' | 'agent'; actorId: string | null },
 ): Promise<number> {
-  const rows = await em.getConnection().execute<Array<{ id: string }>>(
+  const rows = await em.execute<Array<{ id: string }>>(
     `insert into chat_messages (tenant_id, session_id, lead_id, direction, sender_type, content, client_message_id, channel, actor_id, created_at)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())
      on conflict (session_id, client_message_id, direction) do update set content = chat_messages.content

@@ -29,8 +29,6 @@ select id from events where idempotency_key = ? and not exists (select 1 from in
  */
 export async function publishEvent(em: EntityManager, event: PublishEventInput): Promise<number> {
   const key = event.idempotencyKey ?? null;
-  const rows = await em
-    .getConnection()
-    .execute<Array<{ id: string }>>(PUBLISH_SQL, [event.topic, event.type, event.tenantId ?? null, JSON.stringify(event.payload), key, key]);
+  const rows = await em.execute<Array<{ id: string }>>(PUBLISH_SQL, [event.topic, event.type, event.tenantId ?? null, JSON.stringify(event.payload), key, key]);
   return Number(rows[0]!.id);
 }

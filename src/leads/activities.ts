@@ -79,7 +79,7 @@ export function leadActivities(orm: MikroORM) {
       const ids: string[] = [];
       for (const subscription of subscriptions) {
         const id = uuidFrom(`${key}:${subscription.id}`);
-        await em.getConnection().execute(
+        await em.execute(
           `insert into webhook_deliveries (id, tenant_id, subscription_id, event, payload, status, attempts, created_at)
            values (?, ?, ?, ?, ?::jsonb, 'pending', 0, now()) on conflict (id) do nothing`,
           [id, input.tenantId, subscription.id, input.event, JSON.stringify({ lead: presentLead(lead) })],

@@ -48,14 +48,13 @@ export async function importLeadsCsv(em: EntityManager, input: { tenantId: strin
   };
 
   await em.transactional(async (tx) => {
-    const connection = tx.getConnection();
     let batch: Array<[string | null, string | null, string | null, string]> = [];
     const flush = async () => {
       if (batch.length === 0) return;
       const rows = batch;
       batch = [];
       const values = rows.map(() => `(gen_random_uuid(), ?, ?, ?, ?, ?::jsonb, 'import', '{}'::jsonb, now(), now(), now())`).join(',');
-      const inserted = await connection.execute<Array<{ id: string }>>(
+      const inserted = await tx.execute<Array<{ id: string }>>(
         `insert into customers (id, tenant_id, phone, name, email, tags, source, preferences, stage_changed_at, created_at, updated_at)
          values ${values} on conflict do nothing returning id`,
         rows.flatMap(([phone, name, email, tags]) => [input.tenantId, phone, name, email, tags]),

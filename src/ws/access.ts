@@ -46,7 +46,7 @@ export function chatStreamTopics(orm: MikroORM): (pathname: string) => Promise<s
   return async (pathname) => {
     const m = CHAT_STREAM_PATH.exec(pathname);
     if (!m) return null;
-    const rows = await orm.em.fork().getConnection().execute<Array<{ tenant_id: string }>>('select tenant_id from chat_sessions where id = ?', [m[1]!.toLowerCase()]);
+    const rows = await orm.em.fork().execute<Array<{ tenant_id: string }>>('select tenant_id from chat_sessions where id = ?', [m[1]!.toLowerCase()]);
     return rows[0] ? [`tenant:${rows[0].tenant_id}:session:${m[1]!.toLowerCase()}`] : null;
   };
 }

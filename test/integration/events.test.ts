@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CrmEvent } from '../../src/contracts';
+import { initOrm } from '../../src/db/orm';
 import { publishEvent } from '../../src/events/bus';
 import { createTestContext, type TestContext } from '../support/context';
 import { eventually } from '../support/eventually';
@@ -81,6 +82,34 @@ describe('events bus (Postgres NOTIFY)', () => {
     stop();
     expect(seen.map((e) => e.type)).toEqual(['before', 'during']);
     expect(ctx.events.connected).toBe(true);
+  });
+
+  it('publishes inside the caller\'s transaction: a rollback stores and delivers nothing', async () => {
+    const topic = `test:${randomUUID()}`;
+    const { seen, until, stop } = collect(ctx, topic);
+    await expect(
+      em().transactional(async (tx) => {
+        await publishEvent(tx, { topic, type: 'rolled-back', payload: {} });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    await publishEvent(em(), { topic, type: 'marker', payload: {} });
+    await until(1);
+    stop();
+    expect(seen.map((e) => e.type)).toEqual(['marker']);
+    expect((await ctx.sql<{ n: number }>('select count(*)::int as n from events where topic = ?', [topic]))[0]!.n).toBe(1);
+  });
+
+  it('publishes from as many transactions at once as the pool has connections', async () => {
+    // A publish that took a second pooled connection left every transaction waiting for one.
+    const small = await initOrm({ DATABASE_URL: ctx.config.DATABASE_URL, DATABASE_POOL_MAX: 2 });
+    try {
+      const topic = `test:${randomUUID()}`;
+      await Promise.all([1, 2, 3, 4].map((i) => small.em.fork().transactional((tx) => publishEvent(tx, { topic, type: 'n', payload: { i } }))));
+      expect((await ctx.sql<{ n: number }>('select count(*)::int as n from events where topic = ?', [topic]))[0]!.n).toBe(4);
+    } finally {
+      await small.close();
+    }
   });
 
   it('returns stored history for a topic after an id', async () => {

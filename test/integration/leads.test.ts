@@ -197,6 +197,8 @@ describe('leads', () => {
     it.each([
       ['wrong columns', 'telefono,nombre\n+56911110000,X\n', 'leads.csv', 422],
       ['broken quoting', 'phone,name\n+56977770001,ok\n+56977770002,"unterminated\n+56977770003,late\n', 'leads.csv', 422],
+      // The quote runs to the end of the file: the first 1,000 rows were written before it showed.
+      ['broken quoting after the first batch', ['phone,name', ...Array.from({ length: 1500 }, (_, i) => `+56961${String(i).padStart(6, '0')},Lead ${i}`), '+56977770009,"unterminated', ''].join('\n'), 'leads.csv', 422],
       ['not UTF-8', Buffer.concat([Buffer.from('phone,name\n+56977770004,Jos'), Buffer.from([0xe9]), Buffer.from('\n')]), 'leads.csv', 422],
       ['not a CSV', 'phone,name\n+56977770005,x\n', 'leads.xlsx', 415],
     ])('rejects a file with %s whole, importing nothing', async (_label, content, filename, status) => {

@@ -36,3 +36,20 @@ describe('workflow lint rules', () => {
     expect(await lint(code)).toEqual([]);
   });
 });
+
+describe('raw SQL lint rule', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const eslint = new ESLint({ cwd: ROOT, overrideConfigFile: true, overrideConfig: require('../../eslint.config.js') });
+  const lint = async (code: string) => {
+    const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, 'src', 'example.ts') });
+    return result!.messages.map((m) => m.message);
+  };
+
+  it('rejects SQL sent through getConnection(), outside the transaction in progress', async () => {
+    expect((await lint("import type { EntityManager } from '@mikro-orm/postgresql';\nexport const f = (em: EntityManager) => em.getConnection().execute('select 1');")).join('\n')).toMatch(/em\.execute\(\)/);
+  });
+
+  it('allows em.execute()', async () => {
+    expect(await lint("import type { EntityManager } from '@mikro-orm/postgresql';\nexport const f = (em: EntityManager) => em.execute('select 1');")).toEqual([]);
+  });
+});

@@ -38,9 +38,8 @@ export function rateLimit(orm: MikroORM, defaults: { perMinute: number; authPerM
     }
     if (!subject) return next();
 
-    const connection = orm.em.getConnection();
-    const [row] = await connection.execute<Array<{ count: number; reset_s: number }>>(COUNT_SQL, [subject]);
-    if (Math.random() < SWEEP_PROBABILITY) void connection.execute(SWEEP_SQL).catch(() => undefined);
+    const [row] = await orm.em.execute<Array<{ count: number; reset_s: number }>>(COUNT_SQL, [subject]);
+    if (Math.random() < SWEEP_PROBABILITY) void orm.em.execute(SWEEP_SQL).catch(() => undefined);
     const resetSeconds = Math.max(1, row!.reset_s);
     ctx.set('X-RateLimit-Limit', String(limit));
     ctx.set('X-RateLimit-Remaining', String(Math.max(0, limit - row!.count)));

@@ -67,11 +67,11 @@ export function pipelineRoutes(_deps: AppDeps): Router {
   router.get('/metrics', async (ctx) => {
     const tenantId = tenantOf(ctx);
     const { from, to } = MetricsQuerySchema.parse(ctx.query);
-    const connection = requestEm().getConnection();
+    const em = requestEm();
     const [funnelRows, moves, reachedRows] = await Promise.all([
-      connection.execute<Array<{ stage: string; leads: number }>>('select pipeline_stage as stage, count(*)::int as leads from customers where tenant_id = ? and created_at >= ? and created_at < ? group by pipeline_stage', [tenantId, from, to]),
-      connection.execute<Array<{ from_stage: string; to_stage: string; moves: number; avg_seconds: number }>>(TRANSITIONS_SQL, [tenantId, from, to]),
-      connection.execute<Array<{ furthest: number; leads: number }>>(FURTHEST_SQL, [SALES_PATH_LITERAL, SALES_PATH_LITERAL, SALES_PATH_LITERAL, tenantId, from, to]),
+      em.execute<Array<{ stage: string; leads: number }>>('select pipeline_stage as stage, count(*)::int as leads from customers where tenant_id = ? and created_at >= ? and created_at < ? group by pipeline_stage', [tenantId, from, to]),
+      em.execute<Array<{ from_stage: string; to_stage: string; moves: number; avg_seconds: number }>>(TRANSITIONS_SQL, [tenantId, from, to]),
+      em.execute<Array<{ furthest: number; leads: number }>>(FURTHEST_SQL, [SALES_PATH_LITERAL, SALES_PATH_LITERAL, SALES_PATH_LITERAL, tenantId, from, to]),
     ]);
     const count = (rows: Array<{ stage: string; leads: number }>, stage: string) => rows.find((r) => r.stage === stage)?.leads ?? 0;
     // Reached a stage: got at least that far along the sales path (lost leads count up to where they were).
