@@ -1,9 +1,9 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import { koaBody } from 'koa-body';
 import { RequestContext } from '@mikro-orm/core';
 import { AppError, NotFoundError } from '../errors';
 import type { AppDeps } from './deps';
+import { parseBody, utf8Json } from './middleware/body';
 import { errorHandler } from './middleware/errors';
 import { requestMeta } from './middleware/request-meta';
 import { audit } from './middleware/audit';
@@ -44,8 +44,9 @@ export function createApp(deps: AppDeps): Koa {
 
   app.use(requestMeta());
   app.use(errorHandler(deps.logger, [seed000Errors, seed003Errors]));
+  app.use(utf8Json());
   app.use(
-    koaBody({
+    parseBody({
       json: true,
       jsonLimit: deps.config.BODY_JSON_LIMIT,
       jsonStrict: true,

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
@@ -84,6 +85,46 @@ describe('HTTP foundation on the real services', () => {
     const res = await request(server()).post('/health').set('Content-Type', 'application/json').send('{"a": ');
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({ code: 'invalid_json', message: 'Request body is not valid JSON' });
+  });
+
+  it('refuses JSON nested deeper than 64 levels with 422, however deep', async () => {
+    const nested = (depth: number) => `{"email":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const post = (app: Koa, body: string) => request(app.callback()).post('/auth/login').set('Content-Type', 'application/json').send(body);
+    const atLimit = await post(app, nested(64));
+    expect(atLimit.status).toBe(422);
+    expect(atLimit.body.error.details).not.toEqual([expect.objectContaining({ message: expect.stringContaining('nested') })]);
+    const over = await post(app, nested(65));
+    expect(over.status).toBe(422);
+    expect(over.body.error.details).toEqual([{ path: expect.stringMatching(/^email(\.0)+$/), message: 'nested deeper than 64 levels' }]);
+    // Thousands of levels in a few kilobytes once overflowed the check's own recursion (500).
+    const roomy = createApp({ ...ctx, config: { ...ctx.config, BODY_JSON_LIMIT: '1mb' } });
+    const deep = await post(roomy, nested(50_000));
+    expect(deep.status).toBe(422);
+    expect(deep.body.error.details[0].message).toBe('nested deeper than 64 levels');
+  });
+
+  it('answers a body that does not decode as its Content-Encoding says with 400', async () => {
+    const gzipped = gzipSync(JSON.stringify({ email: 'a@example.com' }));
+    // serialize: superagent would otherwise send a Buffer under a JSON type as the Buffer's JSON.
+    const post = (encoding: string, body: Buffer) => request(server()).post('/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', encoding).serialize((b: unknown) => b as string).send(body);
+    for (const [encoding, body] of [['gzip', Buffer.from('xx')], ['deflate', Buffer.from('xx')], ['br', Buffer.from('xx')], ['gzip', gzipped.subarray(0, 12)]] as const) {
+      const res = await post(encoding, body);
+      expect({ encoding, status: res.status, code: res.body.error?.code }).toEqual({ encoding, status: 400, code: 'invalid_body' });
+    }
+    // A body that does decode is read as usual.
+    const fine = await post('gzip', gzipped);
+    expect(fine.body.error).toMatchObject({ code: 'validation_error' });
+  });
+
+  it('refuses an unknown Content-Encoding and JSON declared in another charset with 415, naming them', async () => {
+    const zstd = await request(server()).post('/auth/login').set('Content-Type', 'application/json').set('Content-Encoding', 'zstd').send('{}');
+    expect(zstd.status).toBe(415);
+    expect(zstd.body.error).toEqual({ code: 'unsupported_media_type', message: expect.stringContaining('zstd') });
+    const latin1 = await request(server()).post('/auth/login').set('Content-Type', 'application/json; charset=latin1').send('{"email":"café@example.com"}');
+    expect(latin1.status).toBe(415);
+    expect(latin1.body.error).toEqual({ code: 'unsupported_media_type', message: 'JSON bodies must be UTF-8, not latin1' });
+    const utf8 = await request(server()).post('/auth/login').set('Content-Type', 'application/json; charset=UTF-8').send('{}');
+    expect(utf8.status).toBe(422);
   });
 
   it('answers an oversized JSON body with 413', async () => {

@@ -71,7 +71,8 @@ export function present(err: unknown): Presented {
   if (status >= 400 && status < 500) {
     if (e.type === 'entity.parse.failed' || (status === 400 && err instanceof SyntaxError)) return { status: 400, code: 'invalid_json', message: 'Request body is not valid JSON' };
     if (e.type === 'entity.too.large' || status === 413) return { status: 413, code: 'payload_too_large', message: 'Request body is too large' };
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return { status: 415, code: 'unsupported_media_type', message: e.message ?? 'Unsupported encoding' };
+    // Unsupported encodings and charsets; the body parser's own messages name them.
+    if (status === 415) return { status: 415, code: 'unsupported_media_type', message: e.message ? e.message.slice(0, 200) : 'Unsupported media type' };
     return { status, code: HTTP_CODES[status] ?? 'bad_request', message: e.expose && e.message ? e.message : 'Bad request' };
   }
   return { status: 500, code: 'internal_error', message: 'Internal server error' };

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import Router from '@koa/router';
 import type { ParameterizedContext } from 'koa';
-import { koaBody } from 'koa-body';
+import { parseBody } from '../middleware/body';
 import { z } from 'zod';
 import { DOCUMENT_STATUSES } from '../../contracts/documents';
 import { DocumentSchema } from '../../db/entities';
@@ -33,7 +33,7 @@ let filesBegun = 0;
 /** Multipart parsing for uploads: per-file size is checked per file, the request as a whole here. */
 export function uploadBody(deps: AppDeps) {
   const total = deps.config.UPLOAD_MAX_FILE_BYTES * 2;
-  return koaBody({
+  return parseBody({
     multipart: true,
     json: false,
     urlencoded: false,

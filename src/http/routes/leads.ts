@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { ParameterizedContext } from 'koa';
 import type { FilterQuery } from '@mikro-orm/core';
-import { koaBody } from 'koa-body';
+import { parseBody } from '../middleware/body';
 import { z } from 'zod';
 import { LEAD_STATUSES, PIPELINE_STAGES } from '../../contracts';
 import { CustomerSchema, LeadActivitySchema, UserSchema, type Customer } from '../../db/entities';
@@ -73,7 +73,7 @@ export function leadRoutes(deps: AppDeps): Router {
     ctx.body = presentLead(lead);
   });
 
-  router.post('/bulk-import', requireRole('SUPERADMIN', 'ADMIN'), koaBody({ multipart: true, json: false, urlencoded: false, formidable: { maxFiles: 1, maxFileSize: deps.config.BULK_IMPORT_MAX_BYTES, allowEmptyFiles: true } }), async (ctx) => {
+  router.post('/bulk-import', requireRole('SUPERADMIN', 'ADMIN'), parseBody({ multipart: true, json: false, urlencoded: false, formidable: { maxFiles: 1, maxFileSize: deps.config.BULK_IMPORT_MAX_BYTES, allowEmptyFiles: true } }), async (ctx) => {
     const principal = principalOf(ctx);
     if (!principal.tenantId) throw new ValidationError('A SUPERADMIN imports leads inside a broker; use an ADMIN account');
     const file = ctx.request.files?.file;
