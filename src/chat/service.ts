@@ -32,12 +32,15 @@ export function sanitizeMessage(raw: string): string {
   return text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").trim();
 }
 
+/** Something a reader can see: not only spaces, zero-width and other format characters. */
+const VISIBLE = /[^\s\p{Z}\p{Cf}]/u;
+
 /** The message field of every chat endpoint: seed 001's limit, and never empty once cleaned. */
 export const MessageText = z
   .string()
   .max(MESSAGE_MAX_CHARS, `at most ${MESSAGE_MAX_CHARS} characters`)
   .transform(sanitizeMessage)
-  .refine((t) => t.length > 0, 'must not be empty');
+  .refine((t) => VISIBLE.test(t), 'must not be empty');
 
 export const ClientMessageId = z.string().trim().min(1).max(200).regex(/^[\w.:@-]+$/, 'letters, digits and . _ : @ - only');
 
@@ -174,7 +177,7 @@ function startOperation(deps: AppDeps, target: TurnTarget) {
 }
 
 /** Refuses messages to a session that is over, before anything is stored. */
-function assertOpen(session: ChatSession): void {
+export function assertOpen(session: ChatSession): void {
   if (session.status === 'resolved') throw new AppError(409, 'session_resolved', 'This session was resolved; send the message without session_id to start a new one');
 }
 

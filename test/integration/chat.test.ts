@@ -140,10 +140,11 @@ describe('chat', () => {
     ['a blank message', { message: '   ' }, 422],
     ['4,001 characters', { message: 'x'.repeat(4001) }, 422],
     ['markup only', { message: '<b></b>' }, 422],
+    ['invisible characters only', { message: '\u200b\u2060\ufeff \u00a0' }, 422],
     ['an unknown lead', { message: 'hola', lead_id: '00000000-0000-4000-8000-000000000000' }, 404],
     ['a malformed session id', { message: 'hola', session_id: 'not-a-uuid' }, 422],
     ['an unknown channel', { message: 'hola', provider: 'carrier-pigeon' }, 422],
-  ])('rejects %s with %i and stores nothing', async (_label, body, status) => {
+  ])('rejects %s and stores nothing', async (_label, body, status) => {
     const before = (await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where tenant_id = ?', [t.brokerId]))[0]!.n;
     const res = await chat(t.admin.token, body);
     expect(res.status).toBe(status);
@@ -200,12 +201,13 @@ describe('chat', () => {
     expect(done.at - firstToken.at).toBeGreaterThan(((words - 1) * 8) / 2);
   });
 
-  it('streams an error event with a code for a closed session', async () => {
+  it('refuses a message to a resolved session with 409, streamed or not, storing nothing', async () => {
     const first = await chat(t.admin.token, { message: 'hola' });
     await http().post(`/api/v1/chat/sessions/${first.body.session_id}/resolve`).set(bearer(t.admin.token)).expect(200);
-    const res = await http().post('/api/v1/chat/test').set(bearer(t.admin.token)).send({ message: 'sigo aquí', session_id: first.body.session_id });
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('session_resolved');
+    for (const path of ['/api/v1/chat/test', '/api/v1/chat/stream']) {
+      const res = await http().post(path).set(bearer(t.admin.token)).send({ message: 'sigo aquí', session_id: first.body.session_id });
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 409, code: 'session_resolved' });
+    }
     const rows = await ctx.sql<{ n: number }>('select count(*)::int as n from chat_messages where session_id = ?', [first.body.session_id]);
     expect(rows[0]!.n).toBe(2);
   });

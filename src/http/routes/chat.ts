@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CHAT_CHANNELS, SESSION_STATUSES, type ChatReply } from '../../contracts/chat';
 import { ChatMessageSchema, ChatSessionSchema, CustomerSchema, LeadActivitySchema, type ChatMessage, type ChatSession } from '../../db/entities';
 import { AppError } from '../../errors';
-import { ClientMessageId, mapTurnError, MessageText, resolveTurnTarget, sendAgentReply, sendMessage, signalSession, type TurnTarget } from '../../chat/service';
+import { assertOpen, ClientMessageId, mapTurnError, MessageText, resolveTurnTarget, sendAgentReply, sendMessage, signalSession, type TurnTarget } from '../../chat/service';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { visibility } from './leads';
@@ -113,6 +113,8 @@ export async function turnTarget(ctx: ParameterizedContext, body: Pick<ChatTurnB
  * so awaiting the turn here would hold every token back until the reply was complete.
  */
 export function streamTurn(deps: AppDeps, ctx: ParameterizedContext, target: TurnTarget, messageId: string, text: string, channel: ChatTurnBody['provider']): void {
+  // What is known before streaming is an HTTP status, as on the plain path; later failures are events.
+  assertOpen(target.session);
   const stream = new PassThrough();
   ctx.status = 200;
   ctx.type = 'text/event-stream';
