@@ -13,9 +13,21 @@ export const Password = z
 
 export const Uuid = z.uuid('not a valid id');
 
+/** A decimal as JSON or a query string writes it: digits, sign, point, exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * A number from a query string or a JSON body: decimal text is read as its number and an empty
+ * parameter as absent (the given schema's default or optional applies); anything else (hex,
+ * booleans, arrays) is refused, where `z.coerce.number()` read '0x10' as 16, true and [1] as 1,
+ * and '' as 0.
+ */
+export const numeric = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value), schema);
+
 export const Paging = z.object({
-  skip: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  skip: numeric(z.number().int().min(0).max(1_000_000).default(0)),
+  limit: numeric(z.number().int().min(1).max(200).default(50)),
 });
 
 export const Name = z.string().trim().min(1).max(200);

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { z } from 'zod';
+import { numeric } from '../http/schemas';
 import type { CrmEvent } from '../contracts/events';
 import type { EventListener } from '../events/listener';
 import type { Logger } from '../logger';
@@ -14,7 +15,7 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
 ]);
 const ConnectQuerySchema = z.object({
   topics: z.string().optional().transform((v) => (v ? v.split(',').filter(Boolean) : [])).pipe(z.array(TOPIC).max(50)),
-  since: z.coerce.number().int().nonnegative().optional(),
+  since: numeric(z.number().int().nonnegative().optional()),
 });
 
 /** What a connection may do: decided at the handshake, re-checked while it stays open. */

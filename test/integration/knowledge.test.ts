@@ -397,6 +397,28 @@ describe('knowledge and listings', () => {
       expect(Math.min(...sizes)).toBeGreaterThanOrEqual(1500);
       expect((await http().get('/api/v1/properties').query({ min_price: 10, max_price: 1 }).set(bearer(t.admin.token))).status).toBe(422);
       expect((await http().get('/api/v1/properties').query({ sort: 'drop table' }).set(bearer(t.admin.token))).status).toBe(422);
+      // An empty parameter is one not given (it read as 0, so max_size= matched nothing); numbers are decimal text.
+      const list = (query: string) => http().get(`/api/v1/properties?city=austin&${query}`).set(bearer(t.admin.token));
+      const all = await list('');
+      const blank = await list('max_size=&min_price=&limit=');
+      expect(blank.status).toBe(200);
+      expect(blank.body.data.map((p: { id: string }) => p.id)).toEqual(all.body.data.map((p: { id: string }) => p.id));
+      expect(blank.body.data.length).toBeGreaterThan(0);
+      for (const query of ['min_size=0x10', 'limit=1e1.5', 'min_price=1&min_price=2', 'max_rent=Infinity']) {
+        expect({ query, status: (await list(query)).status }).toEqual({ query, status: 422 });
+      }
+      expect((await list('min_size=1.5e3&limit=5')).body.data.every((p: { size_sf: number }) => p.size_sf >= 1500)).toBe(true);
+    });
+
+    it('takes numbers in a body as numbers or decimal text, nothing else', async () => {
+      const post = (body: Record<string, unknown>) => http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ title: 'Bodega Quilicura', ...body });
+      for (const price of [true, [1], '0x10', {}]) {
+        const res = await post({ unique_id: `NUM-${JSON.stringify(price)}`, price });
+        expect({ price, status: res.status, path: res.body.error?.details?.[0]?.path }).toEqual({ price, status: 422, path: 'price' });
+      }
+      const text = await post({ unique_id: 'NUM-text', price: '125000.50' });
+      expect(text.status).toBe(201);
+      expect(text.body.price).toBe(125000.5);
     });
 
     it('finds a Spanish-described listing from an English question with structured filters', async () => {

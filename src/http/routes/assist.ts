@@ -10,7 +10,7 @@ import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { requestEm, requireRole, targetTenant } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 import { messageIdOf, presentReply, turnTarget } from './chat';
 
 /** Seed 002 asks with `message` or `query`, and names the customer `lead_id` or `client_id`. */
@@ -33,7 +33,7 @@ const PreviewSchema = z
 
 /** At most this long a status request waits for the turn (`?wait=` seconds). */
 const MAX_WAIT_S = 20;
-const TaskQuerySchema = z.object({ wait: z.coerce.number().min(0).max(MAX_WAIT_S).default(0) });
+const TaskQuerySchema = z.object({ wait: numeric(z.number().min(0).max(MAX_WAIT_S).default(0)) });
 
 /**
  * A task id names the turn's update in Temporal: the session (tenant-checked on every read), the

@@ -11,7 +11,7 @@ import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { visibility } from './leads';
 import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 
 export const ChatTurnSchema = z.strictObject({
   message: MessageText,
@@ -32,16 +32,16 @@ const SessionListSchema = z.object({
   lead_id: Uuid.optional(),
   status: z.enum(SESSION_STATUSES).optional(),
   channel: z.enum(CHAT_CHANNELS).optional(),
-  skip: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  skip: numeric(z.number().int().min(0).max(1_000_000).default(0)),
+  limit: numeric(z.number().int().min(1).max(200).default(50)),
   broker_id: Uuid.optional(),
 });
 const SessionMessageSchema = z.strictObject({ message: MessageText, message_id: ClientMessageId.optional() });
 const AgentReplySchema = z.strictObject({ message: MessageText, message_id: ClientMessageId.optional() });
 const HandoffSchema = z.strictObject({ reason: z.string().trim().min(1).max(300).default('requested by staff') });
 const MessagesQuerySchema = z.object({
-  skip: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  skip: numeric(z.number().int().min(0).max(1_000_000).default(0)),
+  limit: numeric(z.number().int().min(1).max(500).default(100)),
   provider: z.enum(CHAT_CHANNELS).optional(),
 });
 

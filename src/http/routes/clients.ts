@@ -10,12 +10,12 @@ import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 import { LeadCreateSchema, leadFieldsFrom, presentLead, searchTerms, visibility, createLead } from './leads';
 
 export const ClientListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: numeric(z.number().int().min(1).max(200).default(50)),
+  offset: numeric(z.number().int().min(0).max(1_000_000).default(0)),
   search: z.string().trim().min(1).max(200).optional(),
   status: z.enum(LEAD_STATUSES).optional(),
   assigned_agent_id: Uuid.optional(),

@@ -12,11 +12,11 @@ import { startSearchSync, waitFor } from '../../knowledge/workflows';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 
 const DocumentListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  limit: numeric(z.number().int().min(1).max(200).default(50)),
+  offset: numeric(z.number().int().min(0).max(1_000_000).default(0)),
   status: z.enum(DOCUMENT_STATUSES).optional(),
   broker_id: Uuid.optional(),
 });

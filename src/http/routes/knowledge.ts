@@ -8,7 +8,7 @@ import { searchPassages } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { namedTenant, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 
 const Title = z.string().trim().min(1).max(300);
 const Content = z.string().trim().min(1).max(100_000);
@@ -27,8 +27,8 @@ export const KbSearchSchema = z.strictObject({
   category: z.string().trim().min(1).max(100).optional(),
 });
 const KbListQuerySchema = z.object({
-  skip: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  skip: numeric(z.number().int().min(0).max(1_000_000).default(0)),
+  limit: numeric(z.number().int().min(1).max(200).default(50)),
   category: z.string().trim().min(1).max(100).optional(),
   broker_id: Uuid.optional(),
 });

@@ -15,7 +15,7 @@ import { normalizeEmail, normalizePhone, recordLeadChange, rescoreLead, setStage
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
-import { Paging, Uuid } from '../schemas';
+import { numeric, Paging, Uuid } from '../schemas';
 
 const Text = (max: number) => z.string().trim().max(max);
 const LeadFields = {
@@ -37,8 +37,8 @@ export const LeadCreateSchema = z.strictObject(LeadFields).refine((b) => b.phone
 export const LeadUpdateSchema = z.strictObject({ ...LeadFields, status: z.enum(LEAD_STATUSES).optional() });
 export const LeadListQuerySchema = Paging.extend({
   status: z.enum(LEAD_STATUSES).optional(),
-  min_score: z.coerce.number().min(0).max(100).default(0),
-  max_score: z.coerce.number().min(0).max(100).default(100),
+  min_score: numeric(z.number().min(0).max(100).default(0)),
+  max_score: numeric(z.number().min(0).max(100).default(100)),
   search: z.string().trim().min(1).max(200).optional(),
   pipeline_stage: z.enum(PIPELINE_STAGES).optional(),
 });

@@ -11,22 +11,22 @@ import { searchListings } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { requestEm, requireRole, targetTenant } from '../middleware/identity';
-import { Uuid } from '../schemas';
+import { numeric, Uuid } from '../schemas';
 
-const amount = z.coerce.number().min(0).max(1e12);
+const amount = z.number().min(0).max(1e12);
 const SORTS = ['created_at', '-created_at', 'price', '-price', 'monthly_rent', '-monthly_rent', 'size_sf', '-size_sf', 'relevance'] as const;
 export const PropertyListQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-    offset: z.coerce.number().int().min(0).max(1_000).default(0),
+    limit: numeric(z.number().int().min(1).max(200).default(50)),
+    offset: numeric(z.number().int().min(0).max(1_000).default(0)),
     q: z.string().trim().min(1).max(500).optional(),
-    min_price: amount.optional(),
-    max_price: amount.optional(),
-    min_rent: amount.optional(),
-    max_rent: amount.optional(),
-    min_size: amount.optional(),
-    max_size: amount.optional(),
-    min_bedrooms: z.coerce.number().int().min(0).max(100).optional(),
+    min_price: numeric(amount.optional()),
+    max_price: numeric(amount.optional()),
+    min_rent: numeric(amount.optional()),
+    max_rent: numeric(amount.optional()),
+    min_size: numeric(amount.optional()),
+    max_size: numeric(amount.optional()),
+    min_bedrooms: numeric(z.number().int().min(0).max(100).optional()),
     city: z.string().trim().min(1).max(120).optional(),
     property_type: z.string().trim().min(1).max(60).optional(),
     listing_type: z.enum(LISTING_TYPES).optional(),
@@ -51,15 +51,15 @@ const PropertyWriteSchema = z.strictObject({
   property_type: z.string().trim().max(60).nullable().optional(),
   listing_type: z.enum(LISTING_TYPES).nullable().optional(),
   status: z.enum(PROPERTY_STATUSES).optional(),
-  size_sf: amount.nullable().optional(),
-  rent_per_sf_year: amount.nullable().optional(),
-  annual_rent: amount.nullable().optional(),
-  monthly_rent: amount.nullable().optional(),
-  price: amount.nullable().optional(),
+  size_sf: numeric(amount.nullable().optional()),
+  rent_per_sf_year: numeric(amount.nullable().optional()),
+  annual_rent: numeric(amount.nullable().optional()),
+  monthly_rent: numeric(amount.nullable().optional()),
+  price: numeric(amount.nullable().optional()),
   bedrooms: z.number().int().min(0).max(100).nullable().optional(),
   bathrooms: z.number().min(0).max(100).nullable().optional(),
   broker_email: z.email().max(320).nullable().optional(),
-  gci_on_3_years: amount.nullable().optional(),
+  gci_on_3_years: numeric(amount.nullable().optional()),
   description: z.string().max(20_000).nullable().optional(),
 });
 type PropertyWrite = z.infer<typeof PropertyWriteSchema>;
