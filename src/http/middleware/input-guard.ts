@@ -19,8 +19,9 @@ const pathOf = (node: Node) => {
 };
 
 /**
- * The first value (in document order) Postgres could not store, or nesting past MAX_JSON_DEPTH (as uploaded JSON files). The walk
- * keeps its own stack: a recursive one overflowed on a few kilobytes of brackets.
+ * The first value (in document order) Postgres could not store, or nesting past MAX_JSON_DEPTH, the
+ * limit uploaded JSON files have. The walk keeps its own stack: a recursive one overflowed on a few
+ * kilobytes of brackets.
  */
 function findProblem(root: unknown): { path: string; message: string } | null {
   const stack: Node[] = [{ value: root, key: null, parent: null, depth: 0 }];
