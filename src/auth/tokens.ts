@@ -1,11 +1,15 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Role } from '../db/entities';
+import { z } from 'zod';
+import { ROLES, type Role } from '../db/entities';
 import { AppError } from '../errors';
 
 const ISSUER = 'crm-backend';
 const AUDIENCE = 'crm-api';
 /** The only algorithm accepted: `none`, RS/ES confusion and unsigned tokens all fail verification. */
 const ALG = 'HS256';
+
+/** What a token this API signed carries; anything else is refused before it reaches a query. */
+const Claims = z.object({ sub: z.uuid(), sid: z.uuid(), role: z.enum(ROLES), tid: z.uuid().nullable().optional() });
 
 export interface AccessClaims {
   sub: string;
@@ -48,8 +52,9 @@ export class TokenSigner {
   async verify(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE });
-      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.role !== 'string') throw new Error('claims missing');
-      return { sub: payload.sub, tid: (payload.tid as string | null) ?? null, role: payload.role as Role, sid: payload.sid };
+      const claims = Claims.safeParse(payload);
+      if (!claims.success) throw new Error('claims missing or malformed');
+      return { sub: claims.data.sub, tid: claims.data.tid ?? null, role: claims.data.role, sid: claims.data.sid };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new UnauthorizedError('Access token expired', 'token_expired');
       throw new UnauthorizedError('Invalid access token', 'invalid_token');

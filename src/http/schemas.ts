@@ -25,6 +25,15 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export const numeric = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : typeof value === 'string' && DECIMAL.test(value.trim()) ? Number(value) : value), schema);
 
+/**
+ * A moment as ISO 8601 with its offset, in years 1 to 9999: Postgres has no year 0, and the driver
+ * writes wider years in a form it refuses.
+ */
+export const Instant = z.iso.datetime({ offset: true }).refine((v) => {
+  const year = new Date(v).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}, 'the year must be 1 to 9999');
+
 export const Paging = z.object({
   skip: numeric(z.number().int().min(0).max(1_000_000).default(0)),
   limit: numeric(z.number().int().min(1).max(200).default(50)),

@@ -76,7 +76,8 @@ export async function importLeadsCsv(em: EntityManager, input: { tenantId: strin
         const phone = record.phone ? normalizePhone(record.phone, input.region) : null;
         const email = record.email ? normalizeEmail(record.email) : null;
         const reason =
-          record.phone && !phone ? `invalid phone "${record.phone.slice(0, 40)}"`
+          Object.values(record).some((v) => v.includes('\u0000')) ? 'contains a NUL character, which cannot be stored'
+          : record.phone && !phone ? `invalid phone "${record.phone.slice(0, 40)}"`
           : record.email && !EMAIL.test(email!) ? `invalid email "${record.email.slice(0, 80)}"`
           : !phone && !email ? 'a phone or an email is required'
           : null;

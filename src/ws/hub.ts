@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { z } from 'zod';
 import { numeric } from '../http/schemas';
+import { loggable } from '../http/middleware/errors';
 import type { CrmEvent } from '../contracts/events';
 import type { EventListener } from '../events/listener';
 import type { Logger } from '../logger';
@@ -89,7 +90,7 @@ export class WebSocketHub {
         (access) => this.wss.handleUpgrade(request, socket, head, (ws) => void this.onConnection(ws, access, query.data.topics, query.data.since)),
         (err: { status?: number; message?: string }) => {
           const status = err.status === 401 ? '401 Unauthorized' : '500 Internal Server Error';
-          if (err.status !== 401) this.logger.error({ err }, 'WebSocket access check failed');
+          if (err.status !== 401) this.logger.error({ err: loggable(err) }, 'WebSocket access check failed');
           socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         },
       );

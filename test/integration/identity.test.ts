@@ -121,7 +121,11 @@ describe('identity and tenancy over HTTP', () => {
       const expired = await new SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 60 })
         .setProtectedHeader({ alg: 'HS256' })
         .sign(new TextEncoder().encode(ctx.config.JWT_SECRET));
-      for (const token of [flipped, none, escalated, otherKey, 'abc', '']) {
+      // Signed with the right key but carrying ids that are not ids: refused before any query (was 422).
+      const malformed = await new SignJWT({ ...claims, sub: 'x', sid: 'y' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(ctx.config.JWT_SECRET));
+      for (const token of [flipped, none, escalated, otherKey, malformed, 'abc', '']) {
         const res = await http().get('/auth/me').set('Authorization', `Bearer ${token}`);
         expect(res.status).toBe(401);
         expect(res.body.status).toBe('error');

@@ -177,17 +177,21 @@ describe('leads', () => {
         ',No contact,,',
         '+56966667777,Bad email,not-an-email,',
         ',Only email,Only@Example.com,',
+        '+56966667778,Nul\u0000Name,nul@example.com,', // Postgres cannot store NUL (this was a 500)
+        '+56966667779,Name,nul\u0000@example.com,',
       ].join('\n');
       const res = await upload(csv);
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         imported: 2,
         duplicates: 2,
-        invalid: 3,
+        invalid: 5,
         invalid_rows: [
           { row: 5, reason: expect.stringContaining('phone') },
           { row: 6, reason: expect.stringContaining('phone or an email') },
           { row: 7, reason: expect.stringContaining('email') },
+          { row: 9, reason: expect.stringContaining('NUL') },
+          { row: 10, reason: expect.stringContaining('NUL') },
         ],
       });
       const list = await http().get('/api/v1/leads?search=ana@example.com').set(bearer(tenant.admin.token));

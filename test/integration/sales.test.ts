@@ -121,6 +121,7 @@ describe('clients, transactions and the pipeline', () => {
       expect(entrada.moves).toBe(3);
       expect(entrada.hours).toBeGreaterThanOrEqual(0);
       expect((await http().get('/api/v1/pipeline/metrics?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z').set(bearer(p.admin.token))).status).toBe(422);
+      expect((await http().get('/api/v1/pipeline/metrics?from=0000-01-01T00:00:00Z').set(bearer(p.admin.token))).status).toBe(422);
     });
 
     it('advances leads on the admin trigger after their facts change underneath', async () => {

@@ -35,6 +35,8 @@ const VALUE_REFUSALS: Record<string, string> = {
   '22P02': 'A value is not in a form that can be stored',
   '22021': 'A value contains characters that cannot be stored',
   '22P05': 'A value contains characters that cannot be stored',
+  '22007': 'A date or time is not in a form that can be stored',
+  '22008': 'A date or time is out of the range it may be stored in',
   '54000': 'A value is too large to be stored',
 };
 
@@ -82,7 +84,7 @@ export function present(err: unknown): Presented {
  * What of an error may be logged: a driver error's message carries the SQL with its values
  * (password hashes, emails), so only its class and SQLSTATE are kept.
  */
-function loggable(err: unknown): unknown {
+export function loggable(err: unknown): unknown {
   if (err instanceof DriverException) return { name: err.name, code: err.code, sqlState: (err as { sqlState?: string }).sqlState };
   if (err instanceof DatabaseError) return { name: 'DatabaseError', code: err.code };
   return err;

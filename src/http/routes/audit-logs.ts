@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AuditLogSchema, type AuditLog } from '../../db/entities';
 import type { AppDeps } from '../deps';
 import { requestEm, requireRole } from '../middleware/identity';
-import { Paging, Uuid } from '../schemas';
+import { Instant, Paging, Uuid } from '../schemas';
 import { presentAudit } from './presenters';
 
 export const AuditQuerySchema = Paging.extend({
@@ -14,9 +14,9 @@ export const AuditQuerySchema = Paging.extend({
   resource: z.string().max(100).optional(),
   resource_id: z.string().max(100).optional(),
   outcome: z.enum(['success', 'failure']).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-});
+  from: Instant.optional(),
+  to: Instant.optional(),
+}).refine((q) => !q.from || !q.to || new Date(q.from) < new Date(q.to), { message: 'from must be before to', path: ['from'] });
 
 /** The audit trail: an ADMIN reads its own tenant's (the tenant filter sees to it), a SUPERADMIN all. */
 export function auditLogRoutes(_deps: AppDeps): Router {

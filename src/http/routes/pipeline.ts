@@ -8,6 +8,7 @@ import { recordLeadChange, rescoreLead } from '../../leads/service';
 import type { AppDeps } from '../deps';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { presentLead, visibility } from './leads';
+import { Instant } from '../schemas';
 
 const PER_STAGE = 50;
 /** The stages in order a sale moves through; `perdido` leaves it. */
@@ -15,7 +16,7 @@ const SALES_PATH = PIPELINE_STAGES.filter((s) => s !== 'perdido');
 /** As a Postgres array literal: the query layer would spread a JS array into separate parameters. */
 const SALES_PATH_LITERAL = `{${SALES_PATH.join(',')}}`;
 const MetricsQuerySchema = z
-  .object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() })
+  .object({ from: Instant.optional(), to: Instant.optional() })
   .transform((q) => ({ from: q.from ? new Date(q.from) : new Date(Date.now() - 90 * 86_400_000), to: q.to ? new Date(q.to) : new Date() }))
   .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] });
 
