@@ -79,6 +79,35 @@ describe('clients, transactions and the pipeline', () => {
       expect((await http().patch(`/api/v1/transactions/${deal.id}/status`).set(bearer(t.admin.token)).send({ status: 'sold' })).status).toBe(422);
     });
 
+    it('takes moves of one deal sent at once one after another, each checked against the last', async () => {
+      const client = (await http().post('/api/v1/clients').set(bearer(t.admin.token)).send({ phone: phone() })).body;
+      const deal = (await http().post('/api/v1/transactions').set(bearer(t.admin.token)).send({ client_id: client.id, kind: 'sale', amount: 1000 })).body;
+      const moves = ['accepted', 'rejected', 'cancelled', 'negotiation'].flatMap((status) => [status, status]);
+      const answers = await Promise.all(moves.map((status) => http().patch(`/api/v1/transactions/${deal.id}/status`).set(bearer(t.admin.token)).send({ status })));
+      expect(answers.map((r) => r.status).every((status) => status === 200 || status === 409)).toBe(true);
+      const detail = (await http().get(`/api/v1/transactions/${deal.id}`).set(bearer(t.admin.token))).body;
+      const history = detail.history as Array<{ from: string | null; to: string }>;
+      // One chain from the offer: each move starts where the one before ended (several moved "from offer" before).
+      history.slice(1).forEach((h, i) => expect(h.from).toBe(history[i]!.to));
+      expect(history).toHaveLength(1 + answers.filter((r) => r.status === 200).length);
+      expect(detail.status).toBe(history.at(-1)!.to);
+    });
+
+    it('shows an AGENT only the deals of their own clients', async () => {
+      const unassigned = (await http().post('/api/v1/clients').set(bearer(t.admin.token)).send({ phone: phone() })).body;
+      const theirs = (await http().post('/api/v1/transactions').set(bearer(t.admin.token)).send({ client_id: unassigned.id, kind: 'sale', amount: 10 })).body;
+      const asAgent = bearer(t.agent.token);
+      expect((await http().get('/api/v1/transactions').set(asAgent)).body.data.map((d: { id: string }) => d.id)).not.toContain(theirs.id);
+      expect((await http().get(`/api/v1/transactions?client_id=${unassigned.id}`).set(asAgent)).body.data).toEqual([]);
+      expect((await http().get(`/api/v1/transactions/${theirs.id}`).set(asAgent)).status).toBe(404);
+      expect((await http().patch(`/api/v1/transactions/${theirs.id}/status`).set(asAgent).send({ status: 'accepted' })).status).toBe(404);
+      expect((await http().post('/api/v1/transactions').set(asAgent).send({ client_id: unassigned.id, kind: 'sale', amount: 5 })).status).toBe(422);
+      // Once the client is theirs, so are its deals.
+      await http().patch(`/api/v1/clients/${unassigned.id}`).set(bearer(t.admin.token)).send({ assigned_agent_id: t.agent.id }).expect(200);
+      expect((await http().get(`/api/v1/transactions?client_id=${unassigned.id}`).set(asAgent)).body.data.map((d: { id: string }) => d.id)).toEqual([theirs.id]);
+      expect((await http().patch(`/api/v1/transactions/${theirs.id}/status`).set(asAgent).send({ status: 'accepted' })).status).toBe(200);
+    });
+
     it("refuses another broker's client and bad amounts", async () => {
       const theirs = (await http().post('/api/v1/clients').set(bearer(other.admin.token)).send({ phone: phone() })).body;
       expect((await http().post('/api/v1/transactions').set(bearer(t.admin.token)).send({ client_id: theirs.id, kind: 'sale', amount: 10 })).status).toBe(422);

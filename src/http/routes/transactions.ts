@@ -1,14 +1,16 @@
 import Router from '@koa/router';
-import type { FilterQuery } from '@mikro-orm/core';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { CustomerSchema, DealHistorySchema, DealSchema, TRANSACTION_STATUSES, TRANSACTION_TRANSITIONS, type Deal, type TransactionStatus } from '../../db/entities';
-import { AppError, ValidationError } from '../../errors';
+import { AppError, NotFoundError, ValidationError } from '../../errors';
 import { recordLeadChange, setStage } from '../../leads/service';
 import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
+import { visibility } from './leads';
 
 export const DealCreateSchema = z.strictObject({
   client_id: Uuid,
@@ -48,7 +50,11 @@ export function transactionRoutes(deps: AppDeps): Router {
 
   router.get('/', async (ctx) => {
     const q = DealListQuerySchema.parse(ctx.query);
-    const where: FilterQuery<Deal> = { ...(q.status ? { status: q.status } : {}), ...(q.client_id ? { customerId: q.client_id } : {}) };
+    const mine = await agentClientIds(ctx);
+    const where: FilterQuery<Deal> = {
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.client_id || mine ? { customerId: { $in: mine ? mine.filter((id) => !q.client_id || id === q.client_id) : [q.client_id!] } } : {}),
+    };
     const [rows, total] = await requestEm().findAndCount(DealSchema, where, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
     ctx.body = { data: rows.map(presentDeal), total, skip: q.skip, limit: q.limit };
   });
@@ -56,7 +62,7 @@ export function transactionRoutes(deps: AppDeps): Router {
   router.post('/', async (ctx) => {
     const body = DealCreateSchema.parse(ctx.request.body);
     const principal = principalOf(ctx);
-    const client = await requestEm().findOne(CustomerSchema, { id: body.client_id });
+    const client = await requestEm().findOne(CustomerSchema, { id: body.client_id, ...visibility(ctx) });
     if (!client) throw new ValidationError('client_id is not a client of this broker', [{ path: 'client_id', message: 'unknown client' }]);
     const deal = await requestEm().transactional(async (tx) => {
       const created = tx.create(DealSchema, {
@@ -81,26 +87,29 @@ export function transactionRoutes(deps: AppDeps): Router {
   });
 
   router.get('/:id', async (ctx) => {
-    const deal = await findDeal(ctx.params.id);
+    const deal = await findDeal(ctx);
     const history = await requestEm().find(DealHistorySchema, { transactionId: deal.id }, { orderBy: { id: 'asc' } });
     ctx.body = { ...presentDeal(deal), history: history.map((h) => ({ from: h.fromStatus ?? null, to: h.toStatus, note: h.note ?? null, actor_id: h.actorId ?? null, at: h.createdAt })) };
   });
 
   router.patch('/:id/status', async (ctx) => {
     const body = DealStatusSchema.parse(ctx.request.body);
-    const deal = await findDeal(ctx.params.id);
+    const found = await findDeal(ctx);
     const principal = principalOf(ctx);
-    if (!TRANSACTION_TRANSITIONS[deal.status as TransactionStatus].includes(body.status)) {
-      throw new AppError(409, 'invalid_transition', `A transaction cannot go from ${deal.status} to ${body.status}`, { from: deal.status, allowed: TRANSACTION_TRANSITIONS[deal.status as TransactionStatus] });
-    }
-    const from = deal.status;
-    await requestEm().transactional(async (tx) => {
+    const deal = await requestEm().transactional(async (tx) => {
+      // Moves of one deal queue on its row, each checked against the status the one before left.
+      const deal = await tx.findOneOrFail(DealSchema, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const from = deal.status as TransactionStatus;
+      if (!TRANSACTION_TRANSITIONS[from].includes(body.status)) {
+        throw new AppError(409, 'invalid_transition', `A transaction cannot go from ${from} to ${body.status}`, { from, allowed: TRANSACTION_TRANSITIONS[from] });
+      }
       deal.status = body.status;
       tx.create(DealHistorySchema, { tenantId: deal.tenantId, transactionId: deal.id, fromStatus: from, toStatus: body.status, note: body.note ?? null, actorId: principal.id });
       // A closed deal wins the customer.
       const client = await tx.findOneOrFail(CustomerSchema, { id: deal.customerId });
       if (body.status === 'closed') setStage(client, 'ganado');
       await recordLeadChange(tx, client, { type: 'transaction', description: `Transaction ${from} → ${body.status}`, actorId: principal.id, event: body.status === 'closed' ? 'lead.stage_changed' : 'lead.updated', data: { transaction_id: deal.id, from, to: body.status } });
+      return deal;
     });
     if (body.status === 'closed') await notifyLeadWorkflow(deps, deal.tenantId, deal.customerId, { kind: 'manual_edit', actorId: principal.id, event: 'lead.stage_changed' });
     ctx.state.audit = { action: 'transactions.status', resource: 'transactions', resourceId: deal.id };
@@ -110,4 +119,17 @@ export function transactionRoutes(deps: AppDeps): Router {
   return router;
 }
 
-const findDeal = (id: string | undefined): Promise<Deal> => findOr404(DealSchema, id, 'Transaction');
+/** The clients an AGENT works (their deals are the ones they see); null for everyone else. */
+async function agentClientIds(ctx: ParameterizedContext): Promise<string[] | null> {
+  const mine = visibility(ctx);
+  if (!mine.assignedAgentId) return null;
+  return (await requestEm().find(CustomerSchema, mine, { fields: ['id'] })).map((c) => c.id);
+}
+
+/** A deal of this tenant, and for an AGENT of one of their clients; anything else is a 404. */
+async function findDeal(ctx: ParameterizedContext): Promise<Deal> {
+  const deal = await findOr404(DealSchema, ctx.params.id, 'Transaction');
+  const mine = visibility(ctx);
+  if (mine.assignedAgentId && !(await requestEm().count(CustomerSchema, { id: deal.customerId, ...mine }))) throw new NotFoundError('Transaction not found');
+  return deal;
+}
