@@ -201,7 +201,19 @@ describe('identity and tenancy over HTTP', () => {
         [2, 'Sofía, directa y breve.'],
         [1, expect.stringContaining('Sofía')],
       ]);
+      expect(versions.body.data[0]).toMatchObject({ assistant_name: expect.any(String), prompt_sections: { style: 'Breve.' }, lead_scoring_weights: expect.any(Object), sla_policies: expect.any(Object) });
+      expect(versions.body.data[0]).not.toHaveProperty('promptSections');
       expect((await http().put('/api/broker/config').set(bearer(t.admin.token)).send({ unknown_field: 1 })).status).toBe(422);
+    });
+
+    it('numbers configuration changes sent at once one after another', async () => {
+      const t = await registerTenant(app);
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => http().put('/api/broker/config').set(bearer(t.admin.token)).send({ tone: `tone ${i}` })));
+      // Each waited for the one before instead of taking its version number (was 409 for most).
+      expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
+      expect(answers.map((r) => r.body.version).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+      const versions = await http().get('/api/broker/config/versions').set(bearer(t.admin.token));
+      expect(versions.body.total).toBe(9);
     });
 
     it('stores SQL-looking text as text', async () => {

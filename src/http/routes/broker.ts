@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { LockMode } from '@mikro-orm/core';
 import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { hashPassword } from '../../auth/secrets';
@@ -9,7 +10,7 @@ import type { AppDeps } from '../deps';
 import { findOr404 } from '../lookup';
 import { ForbiddenError, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Email, Name, Paging, Password, Uuid } from '../schemas';
-import { presentConfig, presentUser } from './presenters';
+import { presentConfig, presentConfigFields, presentUser } from './presenters';
 
 const StaffRole = z.enum(['ADMIN', 'AGENT']);
 export const BrokerUserCreateSchema = z.strictObject({ email: Email, password: Password, name: Name, role: StaffRole.default('AGENT'), broker_id: Uuid.optional() });
@@ -99,9 +100,11 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
     const body = BrokerConfigUpdateSchema.parse(ctx.request.body);
     const tenantId = targetTenant(ctx, body.broker_id);
     const principal = principalOf(ctx);
-    const config = await findConfig(tenantId);
+    await findConfig(tenantId);
     ctx.state.audit = { action: 'config.update', resource: 'config', resourceId: tenantId, tenantId };
-    await requestEm().transactional(async (tx) => {
+    const config = await requestEm().transactional(async (tx) => {
+      // Updates queue on the config row, so each builds on the last and numbers its version after it.
+      const config = await tx.findOneOrFail(TenantConfigSchema, { tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (body.assistant_name !== undefined) config.assistantName = body.assistant_name;
       if (body.persona !== undefined) config.persona = body.persona;
       if (body.tone !== undefined) config.tone = body.tone;
@@ -111,6 +114,7 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
       config.version += 1;
       config.updatedBy = principal.kind === 'user' ? principal.id : null;
       tx.create(TenantConfigVersionSchema, { tenantId, version: config.version, createdBy: config.updatedBy, snapshot: configSnapshot(config) });
+      return config;
     });
     ctx.body = presentConfig(config);
   });
@@ -119,7 +123,7 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
     const { skip, limit } = Paging.parse(ctx.query);
     const tenantId = targetTenant(ctx, BrokerQuery.parse(ctx.query).broker_id);
     const [rows, total] = await requestEm().findAndCount(TenantConfigVersionSchema, { tenantId }, { orderBy: { version: 'desc' }, offset: skip, limit });
-    ctx.body = { data: rows.map((v) => ({ version: v.version, created_by: v.createdBy ?? null, created_at: v.createdAt, ...v.snapshot })), total, skip, limit };
+    ctx.body = { data: rows.map((v) => ({ version: v.version, created_by: v.createdBy ?? null, created_at: v.createdAt, ...presentConfigFields(v.snapshot as Parameters<typeof presentConfigFields>[0]) })), total, skip, limit };
   });
 
   return router;

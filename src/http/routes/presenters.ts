@@ -13,15 +13,20 @@ export const presentUser = (u: User) => ({
 
 export const presentTenant = (t: Tenant) => ({ id: t.id, name: t.name, is_active: t.isActive, created_at: t.createdAt, updated_at: t.updatedAt });
 
-export const presentConfig = (c: TenantConfig) => ({
-  broker_id: c.tenantId,
-  version: c.version,
+/** The configurable fields under the API's names: the configuration and each stored version of it. */
+export const presentConfigFields = (c: Pick<TenantConfig, 'assistantName' | 'persona' | 'tone' | 'promptSections' | 'leadScoringWeights' | 'slaPolicies'>) => ({
   assistant_name: c.assistantName,
   persona: c.persona,
   tone: c.tone,
   prompt_sections: c.promptSections,
   lead_scoring_weights: c.leadScoringWeights,
   sla_policies: c.slaPolicies,
+});
+
+export const presentConfig = (c: TenantConfig) => ({
+  broker_id: c.tenantId,
+  version: c.version,
+  ...presentConfigFields(c),
   updated_by: c.updatedBy ?? null,
   updated_at: c.updatedAt,
 });
