@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { createHmac } from 'node:crypto';
 import { generateWebhookSecret, signatureHeader, verifyWebhookSignature } from '../../src/webhooks/signature';
 import { webhookUrlProblem } from '../../src/webhooks/url';
@@ -55,10 +56,26 @@ describe('webhook URL rules', () => {
     ['http://2130706433:8000/', 'must not point at this API'],
     ['http://0x7f.1:8000/', 'must not point at this API'],
     ['http://[::1]:8000/', 'must not point at this API'],
+    // "This host" and IPv4-mapped forms of it reach the API as loopback does.
+    ['http://[::ffff:0.0.0.0]:8000/', 'must not point at this API'],
+    ['http://[::ffff:0:0]:8000/', 'must not point at this API'],
+    ['http://0.1.2.3:8000/', 'must not point at this API'],
+    ['http://[::]:8000/', 'must not point at this API'],
+    ['http://hooks.example.net:0/', 'must not use port 0'],
     ['http://127.0.0.1/', null],
     ['nonsense', 'not a valid URL'],
   ])('%s: %s', (url, problem) => {
     expect(webhookUrlProblem(url, config)).toBe(problem);
+  });
+
+  it('refuses every address of this machine when the API listens on all of them', () => {
+    const addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
+    for (const a of addresses) {
+      const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      expect({ host, problem: webhookUrlProblem(`http://${host}:8000/hook`, config) }).toEqual({ host, problem: 'must not point at this API' });
+    }
+    // Bound to one address, the others are other receivers.
+    expect(webhookUrlProblem('http://10.0.0.6:8000/x', { ...config, HOST: '10.0.0.5' })).toBeNull();
   });
 
   it('refuses the configured host and the public origin, default ports included', () => {
