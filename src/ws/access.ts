@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/principal';
 import type { AuthService } from '../auth/service';
+import { UnauthorizedError } from '../auth/tokens';
 import { ALL_TENANTS, TENANT_FILTER } from '../db/orm';
 import type { TopicAccess } from './hub';
 
@@ -31,8 +32,11 @@ export function topicAccess(deps: { orm: MikroORM; auth: AuthService }): TopicAc
 
 async function identifyUpgrade(deps: { orm: MikroORM; auth: AuthService }, request: IncomingMessage): Promise<Principal | null> {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const token = url.searchParams.get('access_token') ?? /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const authorization = request.headers.authorization;
+  const token = url.searchParams.get('access_token') ?? /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   const apiKey = request.headers['x-api-key'];
+  // Credentials of another kind are refused, as on HTTP, not taken as an anonymous connection.
+  if (authorization && !token) throw new UnauthorizedError('Use a Bearer token or an API key', 'invalid_token');
   if (!token && !apiKey) return null;
   const em = deps.orm.em.fork();
   em.setFilterParams(TENANT_FILTER, { tenantId: ALL_TENANTS });

@@ -56,6 +56,10 @@ describe('/ws topic access by identity', () => {
   it('refuses the handshake for a bad token', async () => {
     await expect(WsRecorder.connect(`${running.url.replace('http', 'ws')}/ws?access_token=nope&topics=system`)).rejects.toThrow(/401/);
   });
+
+  it('refuses credentials of another kind instead of connecting anonymously', async () => {
+    await expect(WsRecorder.connect(`${running.url.replace('http', 'ws')}/ws?topics=system`, { Authorization: 'Basic dXNlcjpwYXNz' })).rejects.toThrow(/401/);
+  });
 });
 
 describe('/ws access ends with the credentials', () => {

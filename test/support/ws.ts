@@ -17,8 +17,8 @@ export class WsRecorder {
     });
   }
 
-  static async connect(url: string): Promise<WsRecorder> {
-    const socket = new WebSocket(url);
+  static async connect(url: string, headers?: Record<string, string>): Promise<WsRecorder> {
+    const socket = new WebSocket(url, { headers });
     const recorder = new WsRecorder(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
