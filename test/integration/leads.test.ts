@@ -205,6 +205,7 @@ describe('leads', () => {
       ['broken quoting after the first batch', ['phone,name', ...Array.from({ length: 1500 }, (_, i) => `+56961${String(i).padStart(6, '0')},Lead ${i}`), '+56977770009,"unterminated', ''].join('\n'), 'leads.csv', 422],
       ['not UTF-8', Buffer.concat([Buffer.from('phone,name\n+56977770004,Jos'), Buffer.from([0xe9]), Buffer.from('\n')]), 'leads.csv', 422],
       ['not a CSV', 'phone,name\n+56977770005,x\n', 'leads.xlsx', 415],
+      ['no bytes at all', '', 'leads.csv', 422],
     ])('rejects a file with %s whole, importing nothing', async (_label, content, filename, status) => {
       const before = await leadCount(tenant);
       const res = await upload(content, filename);

@@ -73,13 +73,14 @@ export function leadRoutes(deps: AppDeps): Router {
     ctx.body = presentLead(lead);
   });
 
-  router.post('/bulk-import', requireRole('SUPERADMIN', 'ADMIN'), parseBody({ multipart: true, json: false, urlencoded: false, formidable: { maxFiles: 1, maxFileSize: deps.config.BULK_IMPORT_MAX_BYTES, allowEmptyFiles: true } }), async (ctx) => {
+  router.post('/bulk-import', requireRole('SUPERADMIN', 'ADMIN'), parseBody({ multipart: true, json: false, urlencoded: false, formidable: { maxFiles: 1, maxFileSize: deps.config.BULK_IMPORT_MAX_BYTES, allowEmptyFiles: true, minFileSize: 0 } }), async (ctx) => {
     const principal = principalOf(ctx);
     if (!principal.tenantId) throw new ValidationError('A SUPERADMIN imports leads inside a broker; use an ADMIN account');
     const file = ctx.request.files?.file;
     const upload = Array.isArray(file) ? file[0] : file;
     if (!upload) throw new ValidationError('Upload the CSV as the multipart field "file"', [{ path: 'file', message: 'required' }]);
     if (!/\.csv$/i.test(upload.originalFilename ?? '')) throw new AppError(415, 'unsupported_media_type', 'Only .csv files are accepted');
+    if (upload.size === 0) throw new ValidationError('The file is empty; send a CSV with a header row', [{ path: 'file', message: 'empty' }]);
     const result = await importLeadsCsv(requestEm(), { tenantId: principal.tenantId, path: upload.filepath, region, actorId: principal.id });
     ctx.state.audit = { action: 'leads.bulk_import', resource: 'leads' };
     ctx.body = result;
