@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config';
 import { ApiKeySchema, AuthSessionSchema, RotatedTokenSchema, TenantSchema, UserSchema, type Role, type User } from '../db/entities';
 import { AppError } from '../errors';
@@ -48,7 +48,7 @@ export class AuthService {
       const userId = randomUUID();
       const tenant = createTenant(tx, input.brokerName, userId);
       const user = tx.create(UserSchema, { id: userId, tenantId: tenant.id, email: input.email, name: input.name ?? input.brokerName, passwordHash, role: 'ADMIN' });
-      await tx.flush();
+      await flushNewUser(tx);
       return this.startSession(tx, user);
     });
   }
@@ -58,7 +58,7 @@ export class AuthService {
     const passwordHash = await hashPassword(input.password);
     if (await em.count(UserSchema, { email: input.email }, ANY_TENANT)) throw new EmailTakenError();
     const user = em.create(UserSchema, { ...input, passwordHash });
-    await em.flush();
+    await flushNewUser(em);
     return user;
   }
 
@@ -153,5 +153,15 @@ export class AuthService {
   private async pair(user: User, sessionId: string, refreshToken: string): Promise<TokenPair> {
     const access = await this.signer.sign({ sub: user.id, tid: user.tenantId ?? null, role: user.role, sid: sessionId });
     return { access_token: access, token_type: 'bearer', expires_in: this.signer.accessTtlSeconds, refresh_token: refreshToken };
+  }
+}
+
+/** The count before it answers most repeats; two at once meet the email's unique index instead. */
+async function flushNewUser(em: EntityManager): Promise<void> {
+  try {
+    await em.flush();
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) throw new EmailTakenError();
+    throw err;
   }
 }

@@ -42,6 +42,14 @@ describe('identity and tenancy over HTTP', () => {
       expect((await ctx.orm.em.fork().getConnection().execute('select count(*)::int as n from tenants where name = ?', [second]))[0].n).toBe(0);
     });
 
+    it('answers the same email registered several times at once with one account and 400s', async () => {
+      const email = `race-${randomUUID()}@example.com`;
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => http().post('/auth/register').send({ email, password: PASSWORD, broker_name: `Race ${i} ${randomUUID()}` })));
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      // Those that passed the check together met the unique index (was 409 conflict).
+      for (const r of answers.filter((a) => a.status !== 200)) expect({ status: r.status, code: r.body.error?.code }).toEqual({ status: 400, code: 'email_taken' });
+    });
+
     it.each([
       [{ password: 'short1!' }, 'password'],
       [{ password: 'longenough!' }, 'password'],
