@@ -10,7 +10,8 @@ describe('HTTP foundation on the real services', () => {
   let app: Koa;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ BODY_JSON_LIMIT: '1kb' });
+    // Sign-in paths are limited per client address, and every suite here comes from the same one.
+    ctx = await createTestContext({ BODY_JSON_LIMIT: '1kb', AUTH_RATE_LIMIT_PER_MINUTE: 100_000 });
     await ctx.startWorker();
     app = createApp(ctx);
   });
