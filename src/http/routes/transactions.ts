@@ -51,10 +51,8 @@ export function transactionRoutes(deps: AppDeps): Router {
   router.get('/', async (ctx) => {
     const q = DealListQuerySchema.parse(ctx.query);
     const mine = await agentClientIds(ctx);
-    const where: FilterQuery<Deal> = {
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.client_id || mine ? { customerId: { $in: mine ? mine.filter((id) => !q.client_id || id === q.client_id) : [q.client_id!] } } : {}),
-    };
+    const clients = mine ? mine.filter((id) => !q.client_id || id === q.client_id) : q.client_id ? [q.client_id] : null;
+    const where: FilterQuery<Deal> = { ...(q.status ? { status: q.status } : {}), ...(clients ? { customerId: { $in: clients } } : {}) };
     const [rows, total] = await requestEm().findAndCount(DealSchema, where, { orderBy: { createdAt: 'desc', id: 'asc' }, offset: q.skip, limit: q.limit });
     ctx.body = { data: rows.map(presentDeal), total, skip: q.skip, limit: q.limit };
   });
