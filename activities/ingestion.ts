@@ -224,33 +224,37 @@ export function createIngestionActivities(deps: IngestionDeps) {
         return { indexed, removed: false };
       }
 
-      // An edit starts its indexing before it commits: wait for it to commit (or roll back).
-      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [indexLockKey(tenantId, target)]);
+      // An edit holds this lock from before it starts its indexing until it commits, and indexing
+      // holds it to the end: one entry's edits and indexing runs take turns, each reading the row
+      // as last committed. (A run a newer edit replaced may still be running; it waits its turn.)
+      return em.transactional(async (tx) => {
+        await tx.execute('select pg_advisory_xact_lock(hashtext(?))', [indexLockKey(tenantId, target)]);
 
-      if (target.kind === 'kb') {
-        const alias = await ensureAlias(deps.es, deps.indexPrefix, 'knowledge', tenantId, deps.embedder);
-        const entry = await em.findOne(KnowledgeEntrySchema, { id: target.entryId });
-        const chunks = entry && entry.isActive ? chunkText(`${entry.content}`) : [];
-        // The entry's passages are replaced as a whole: an edit that shortens it leaves no stale
-        // tail. The index goes first, so a retry still finds the ids in Postgres.
-        const stale = await em.find(KnowledgeChunkSchema, { sourceId: target.entryId, ordinal: { $gte: chunks.length } }, { fields: ['id'] });
-        await deleteFromIndex(deps.es, alias, stale.map((c) => c.id));
-        await em.nativeDelete(KnowledgeChunkSchema, { sourceId: target.entryId, ordinal: { $gte: chunks.length } });
-        if (!entry || chunks.length === 0) return { indexed: 0, removed: true };
-        const now = new Date();
-        const rows = chunks.map((text, i) => ({ id: `${entry.id}:${i}`, tenantId, source: 'kb' as const, sourceId: entry.id, ordinal: i, title: entry.title, text, createdAt: now }));
-        await upsertChunks(em, rows);
-        const indexed = await indexChunks(deps.es, deps.embedder, alias, rows, true);
-        return { indexed, removed: false };
-      }
+        if (target.kind === 'kb') {
+          const alias = await ensureAlias(deps.es, deps.indexPrefix, 'knowledge', tenantId, deps.embedder);
+          const entry = await tx.findOne(KnowledgeEntrySchema, { id: target.entryId });
+          const chunks = entry && entry.isActive ? chunkText(`${entry.content}`) : [];
+          // The entry's passages are replaced as a whole: an edit that shortens it leaves no stale
+          // tail. The index goes first, so a retry still finds the ids in Postgres.
+          const stale = await tx.find(KnowledgeChunkSchema, { sourceId: target.entryId, ordinal: { $gte: chunks.length } }, { fields: ['id'] });
+          await deleteFromIndex(deps.es, alias, stale.map((c) => c.id));
+          await tx.nativeDelete(KnowledgeChunkSchema, { sourceId: target.entryId, ordinal: { $gte: chunks.length } });
+          if (!entry || chunks.length === 0) return { indexed: 0, removed: true };
+          const now = new Date();
+          const rows = chunks.map((text, i) => ({ id: `${entry.id}:${i}`, tenantId, source: 'kb' as const, sourceId: entry.id, ordinal: i, title: entry.title, text, createdAt: now }));
+          await upsertChunks(tx, rows);
+          const indexed = await indexChunks(deps.es, deps.embedder, alias, rows, true);
+          return { indexed, removed: false };
+        }
 
-      const alias = await ensureAlias(deps.es, deps.indexPrefix, 'properties', tenantId, deps.embedder);
-      const property = await em.findOne(PropertySchema, { id: target.propertyId });
-      if (!property) {
-        await deps.es.delete({ index: alias, id: target.propertyId, refresh: 'wait_for' }, { ignore: [404] });
-        return { indexed: 0, removed: true };
-      }
-      return { indexed: await indexProperties(deps.es, deps.embedder, alias, [property], true), removed: false };
+        const alias = await ensureAlias(deps.es, deps.indexPrefix, 'properties', tenantId, deps.embedder);
+        const property = await tx.findOne(PropertySchema, { id: target.propertyId });
+        if (!property) {
+          await deps.es.delete({ index: alias, id: target.propertyId, refresh: 'wait_for' }, { ignore: [404] });
+          return { indexed: 0, removed: true };
+        }
+        return { indexed: await indexProperties(deps.es, deps.embedder, alias, [property], true), removed: false };
+      });
     },
 
     /** Records how the ingestion ended and tells listeners; safe to repeat. */

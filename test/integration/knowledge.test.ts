@@ -4,12 +4,14 @@ import request from 'supertest';
 import type Koa from 'koa';
 import { createApp } from '../../src/http/app';
 import { present } from '../../src/http/middleware/errors';
+import { chunkText } from '../../src/documents/chunk';
 import { createEmbedder } from '../../src/embeddings';
 import { notStartedReport, throwIfNothingStarted, type FileReport } from '../../src/knowledge/uploads';
 import { createTemporal } from '../../src/temporal/client';
 import { retrieve } from '../../src/search/retrieve';
 import { aliasName } from '../../src/search/indices';
 import { createTestContext, type TestContext } from '../support/context';
+import { eventually } from '../support/eventually';
 import { bearer, registerTenant, type Tenant } from '../support/identity';
 import { LISTING_HEADER, listingsCsv } from '../support/listings';
 import { maybeCaptureHistory } from '../support/histories';
@@ -325,6 +327,40 @@ describe('knowledge and listings', () => {
       const chunks = await ctx.sql<{ n: number }>('select count(*)::int as n from knowledge_chunks where source_id = ?', [id]);
       expect(chunks[0]!.n).toBe(0);
       expect((await http().get(`/api/v1/kb/${id}`).set(bearer(t.admin.token))).status).toBe(404);
+    });
+
+    it('keeps an entry’s passages those of its last edit when edits and a delete arrive at once', async () => {
+      // Each edit a different length, so a run that loses the race leaves a tail of its own.
+      const paragraphs = (word: string, n: number) => Array.from({ length: n }, (_, i) => `${word} regla ${i}: ${'texto de relleno '.repeat(80)}`).join('\n\n');
+      const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, 'knowledge', t.brokerId);
+      const indexed = async (id: string) => {
+        await ctx.es.indices.refresh({ index: alias });
+        const hits = (await ctx.es.search<{ text: string }>({ index: alias, query: { term: { source_id: id } }, size: 500, _source: ['text'] })).hits.hits;
+        return hits.map((h) => `${h._id}|${h._source!.text}`).sort();
+      };
+      const stored = async (id: string) => (await ctx.sql<{ row: string }>("select id || '|' || text as row from knowledge_chunks where source_id = ?", [id])).map((r) => r.row).sort();
+
+      const edits = [12, 1, 30, 7, 20, 2, 9, 40, 3, 15, 1, 25, 5, 18, 2, 11];
+      for (let round = 0; round < 5; round++) {
+        const entry = (await http().post('/api/v1/kb').set(bearer(t.admin.token)).send({ title: `Reglas ${round}`, content: paragraphs('inicial', 3) })).body;
+        const answers = await Promise.all(edits.map((n, i) => http().put(`/api/v1/kb/${entry.id}`).set(bearer(t.admin.token)).send({ content: paragraphs(`edicion${i}`, n) })));
+        expect(answers.map((r) => r.status)).toEqual(edits.map(() => 200));
+        const final = (await http().get(`/api/v1/kb/${entry.id}`).set(bearer(t.admin.token))).body;
+        const expected = chunkText(final.content).map((text, i) => `${entry.id}:${i}|${text}`).sort();
+        // Postgres and the index settle on the last edit's passages, every one of them, nothing else.
+        await eventually('the passages of the last edit only, in Postgres and the index', async () => ({ pg: await stored(entry.id), es: await indexed(entry.id) }), ({ pg, es }) => JSON.stringify(pg) === JSON.stringify(expected) && JSON.stringify(es) === JSON.stringify(expected), 20_000);
+      }
+
+      // A delete arriving while a long edit is being indexed leaves nothing behind once both are done.
+      // The delays only spread the delete over the edit's indexing; nothing is asserted about time.
+      for (const delay of [0, 100, 200, 300, 400]) {
+        const racing = (await http().post('/api/v1/kb').set(bearer(t.admin.token)).send({ title: 'Efímera', content: paragraphs('efimera', 2) })).body;
+        const edit = http().put(`/api/v1/kb/${racing.id}`).set(bearer(t.admin.token)).send({ content: paragraphs('tardia', 80) }).then((r) => r);
+        await new Promise((r) => setTimeout(r, delay));
+        await http().delete(`/api/v1/kb/${racing.id}`).set(bearer(t.admin.token));
+        await edit;
+        await eventually(`no passages of the deleted entry anywhere (delete after ${delay} ms)`, async () => ({ pg: await stored(racing.id), es: await indexed(racing.id) }), ({ pg, es }) => pg.length === 0 && es.length === 0, 20_000);
+      }
     });
 
     it('validates input and hides other tenants’ entries', async () => {
