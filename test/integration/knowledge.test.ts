@@ -393,6 +393,19 @@ describe('knowledge and listings', () => {
       expect((await http().patch(`/api/v1/properties/${res.body.id}`).set(bearer(other.admin.token)).send({ title: 'x' })).status).toBe(404);
     });
 
+    it('derives the rents from the row as the edit before left it when edits arrive at once', async () => {
+      for (let round = 0; round < 3; round++) {
+        const created = (await http().post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: `RACE-${round}`, title: 'Oficina', size_sf: 1000, rent_per_sf_year: 24 })).body;
+        const patch = (body: Record<string, unknown>) => http().patch(`/api/v1/properties/${created.id}`).set(bearer(t.admin.token)).send(body);
+        const answers = await Promise.all([patch({ size_sf: 2000 }), patch({ rent_per_sf_year: 36 }), patch({ title: 'Oficina grande' })]);
+        expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+        // Each started from a stale copy and wrote its own rents (36,000 or 48,000 for 2,000 × 36).
+        const row = (await http().get(`/api/v1/properties/${created.id}`).set(bearer(t.admin.token))).body;
+        expect(row).toMatchObject({ size_sf: 2000, rent_per_sf_year: 36, annual_rent: 72000, monthly_rent: 6000, title: 'Oficina grande' });
+        expect((await patch({ title: 'Sigue editable' })).status).toBe(200);
+      }
+    });
+
     it('answers 422, never 500, for values their columns cannot hold, on create and update', async () => {
       const post = (body: Record<string, unknown>) => http().post('/api/v1/properties').set(bearer(t.admin.token)).send(body);
       const address = `${'Avenida Libertador Bernardo O’Higgins '.repeat(8).slice(0, 296)} 100`;

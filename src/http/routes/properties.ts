@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import type { FilterQuery } from '@mikro-orm/core';
+import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import { LISTING_TYPES, PROPERTY_STATUSES } from '../../contracts/documents';
 import { PropertySchema, type Property } from '../../db/entities';
@@ -200,12 +200,17 @@ export function propertyRoutes(deps: AppDeps): Router {
 
   router.patch('/:id', async (ctx) => {
     const body = PropertyWriteSchema.parse(ctx.request.body);
-    const property = await findOr404(PropertySchema, ctx.params.id, 'Property');
-    if (body.unique_id !== undefined && String(body.unique_id) !== property.externalId) {
+    const found = await findOr404(PropertySchema, ctx.params.id, 'Property');
+    if (body.unique_id !== undefined && String(body.unique_id) !== found.externalId) {
       throw new ValidationError('unique_id identifies the listing and cannot change', [{ path: 'unique_id', message: 'read-only' }]);
     }
-    assignRecord(property, normalize(asInput(property, body)));
-    const indexing = await saveAndIndex(deps, requestEm(), property.tenantId, () => ({ kind: 'property', propertyId: property.id }));
+    const em = requestEm();
+    let property = found;
+    const indexing = await saveAndIndex(deps, em, found.tenantId, () => ({ kind: 'property', propertyId: found.id }), async () => {
+      // Edits of one listing queue on its row, each deriving the rents from the row as the one before left it.
+      property = await em.findOneOrFail(PropertySchema, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      assignRecord(property, normalize(asInput(property, body)));
+    });
     ctx.state.audit = { action: 'properties.update', resource: 'properties', resourceId: property.id };
     ctx.body = { ...presentProperty(property), indexing };
   });
