@@ -241,6 +241,8 @@ export function mapTurnError(err: unknown): Error {
   let cause: unknown = err;
   while (cause && !(cause instanceof ApplicationFailure) && typeof cause === 'object' && 'cause' in cause) cause = (cause as { cause?: unknown }).cause;
   if (cause instanceof ApplicationFailure) {
+    // Deleted while the message was on its way.
+    if (cause.type === 'session_not_found') return new NotFoundError('Session not found');
     if (cause.type === 'session_closed') return new AppError(409, 'session_resolved', 'This session is closed; send the message without session_id to start a new one');
     if (cause.type?.startsWith('llm_')) return new AppError(502, 'llm_error', `The language model refused the request: ${cause.message}`);
   }
@@ -256,15 +258,17 @@ export function mapTurnError(err: unknown): Error {
  * change is written there, so the next message's run starts from it.
  */
 export async function signalSession(deps: AppDeps, session: ChatSession, signal: 'resolve' | 'handoff' | 'releaseToBot', args: { actorId: string; reason?: string }): Promise<void> {
+  const status = signal === 'resolve' ? 'resolved' : signal === 'handoff' ? 'handoff' : 'active';
   try {
     await deps.temporal.client.workflow.getHandle(session.workflowId).signal(signal, args);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw mapTurnError(err);
-    const status = signal === 'resolve' ? 'resolved' : signal === 'handoff' ? 'handoff' : 'active';
     await applySessionStatus(tenantEm(deps.orm, session.tenantId), { tenantId: session.tenantId, sessionId: session.id, status, actorId: args.actorId, reason: args.reason, idempotencyKey: `chat-status:${session.id}:${randomUUID()}` });
     return;
   }
-  if (signal === 'resolve') await waitStatus(deps, session, 'resolved');
+  // The run applies the change between turns; answering once it shows means what the caller does
+  // next (an agent's reply after a handoff, a message after a release) meets the new status.
+  await waitStatus(deps, session, status);
 }
 
 /** An agent's reply: through the session's workflow when one runs, else stored directly. */
@@ -277,6 +281,7 @@ export async function sendAgentReply(deps: AppDeps, session: ChatSession, reply:
   }
 }
 
+/** Waits up to 5 s for the session record to show `status` (a turn in flight holds a change back until it ends). */
 async function waitStatus(deps: AppDeps, session: ChatSession, status: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const row = await deps.orm.em.fork().findOne(ChatSessionSchema, { id: session.id }, { filters: { tenant: { tenantId: session.tenantId } } });
