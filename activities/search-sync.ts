@@ -7,6 +7,9 @@ import { deleteFromIndex, existingIds, indexChunks, indexInBatches, indexPropert
 import type { SearchClient } from '../src/search/client';
 import { aliasName, createIndex, swapAlias, type SearchKind } from '../src/search/indices';
 
+/** How far before a rebuild began its catch-up looks for changes. */
+const CATCH_UP_MARGIN_MS = 60_000;
+
 export interface SearchSyncDeps {
   orm: MikroORM;
   es: SearchClient;
@@ -89,7 +92,9 @@ export function createSearchSyncActivities(deps: SearchSyncDeps) {
       const alias = aliasName(deps.indexPrefix, input.kind, input.tenantId);
       await swapAlias(deps.es, alias, input.index);
       if (!input.since) return { caughtUp: 0 };
-      const since = new Date(input.since);
+      // A change stamped just before the copy began can commit after the copy read past its row; the
+      // margin takes such changes in again (transactions open longer than it are not covered).
+      const since = new Date(new Date(input.since).getTime() - CATCH_UP_MARGIN_MS);
       const state = { after: null as string | null, count: 0 };
       const where = input.kind === 'properties' ? { updatedAt: { $gte: since } } : { createdAt: { $gte: since } };
       await copy(input.tenantId, input.kind, alias, where, state);

@@ -48,6 +48,19 @@ describe('the search index follows Postgres', () => {
     expect(present.hits.hits.map((h) => h._id).sort()).toEqual([...keptChunks].sort());
   });
 
+  it('takes into a rebuilt index a change stamped before the copy began that committed after it passed', async () => {
+    const created = await request(app.callback()).post('/api/v1/properties').set(bearer(t.admin.token)).send({ unique_id: 'LATE-1', title: 'Casa antes', city: 'Ñuñoa', price: 1000 });
+    expect(created.status).toBe(201);
+    const activities = createSearchSyncActivities({ orm: ctx.orm, es: ctx.es, embedder: createEmbedder(ctx.config), indexPrefix: ctx.config.ELASTICSEARCH_INDEX_PREFIX, batchSize: 50 });
+    const built = (await new MockActivityEnvironment().run(activities.rebuildSearchIndex, { tenantId: t.brokerId, kind: 'properties' as const })) as Awaited<ReturnType<typeof activities.rebuildSearchIndex>>;
+    // As a transaction that flushed before the copy began and committed once the copy had read past it.
+    await ctx.sql("update properties set title = 'Casa después', updated_at = ?::timestamptz - interval '5 seconds' where id = ?", [built.startedAt, created.body.id]);
+    await activities.swapSearchAlias({ tenantId: t.brokerId, kind: 'properties', index: built.index, since: built.startedAt });
+    const alias = aliasName(ctx.config.ELASTICSEARCH_INDEX_PREFIX, 'properties', t.brokerId);
+    const doc = await ctx.es.get<{ title: string }>({ index: alias, id: created.body.id });
+    expect(doc._source?.title).toBe('Casa después');
+  });
+
   it('saves no entry or listing change whose indexing Temporal does not take, and answers 503', async () => {
     // A client of a namespace that does not exist: every workflow start is refused.
     const refusingTemporal = createTemporal({ ...ctx.config, TEMPORAL_NAMESPACE: 'no-such-namespace' });
