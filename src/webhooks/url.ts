@@ -49,7 +49,8 @@ export function webhookUrlProblem(raw: string, config: Pick<Config, 'PORT' | 'HO
   // URL has already turned decimal and hex IPv4 forms into dotted quads; a trailing dot is the same host.
   const host = url.hostname.toLowerCase().replace(/\.$/, '');
   const mapped = ipv4Of(host);
-  const isApiHost = isLocal(host) || apiHosts(config).has(host) || (mapped !== null && apiHosts(config).has(mapped.join('.')));
+  const hosts = apiHosts(config);
+  const isApiHost = isLocal(host) || hosts.has(host) || (mapped !== null && hosts.has(mapped.join('.')));
   if (isApiHost && portOf(url) === config.PORT) return 'must not point at this API';
   if (config.PUBLIC_URL && new URL(config.PUBLIC_URL).origin === url.origin) return 'must not point at this API';
   return null;
