@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import { LockMode } from '@mikro-orm/core';
 import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { hashPassword } from '../../auth/secrets';
@@ -7,7 +6,7 @@ import { configSnapshot } from '../../tenants/create';
 import { AuthSessionSchema, TenantConfigSchema, TenantConfigVersionSchema, TenantSchema, UserSchema } from '../../db/entities';
 import { NotFoundError } from '../../errors';
 import type { AppDeps } from '../deps';
-import { findOr404 } from '../lookup';
+import { findOr404, lockedForUpdate } from '../lookup';
 import { ForbiddenError, principalOf, requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { Email, Name, Paging, Password, Uuid } from '../schemas';
 import { presentConfig, presentConfigFields, presentUser } from './presenters';
@@ -104,7 +103,7 @@ export function brokerAdminRoutes(deps: AppDeps): Router {
     ctx.state.audit = { action: 'config.update', resource: 'config', resourceId: tenantId, tenantId };
     const config = await requestEm().transactional(async (tx) => {
       // Updates queue on the config row, so each builds on the last and numbers its version after it.
-      const config = await tx.findOneOrFail(TenantConfigSchema, { tenantId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const config = await lockedForUpdate(tx, TenantConfigSchema, { tenantId });
       if (body.assistant_name !== undefined) config.assistantName = body.assistant_name;
       if (body.persona !== undefined) config.persona = body.persona;
       if (body.tone !== undefined) config.tone = body.tone;

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import { z } from 'zod';
 import { LISTING_TYPES, PROPERTY_STATUSES } from '../../contracts/documents';
 import { PropertySchema, type Property } from '../../db/entities';
@@ -9,7 +9,7 @@ import { AppError, ValidationError } from '../../errors';
 import { saveAndIndex } from '../../knowledge/workflows';
 import { searchListings } from '../../search/retrieve';
 import type { AppDeps } from '../deps';
-import { findOr404 } from '../lookup';
+import { findOr404, lockedForUpdate } from '../lookup';
 import { requestEm, requireRole, targetTenant } from '../middleware/identity';
 import { numeric, Uuid } from '../schemas';
 
@@ -208,7 +208,7 @@ export function propertyRoutes(deps: AppDeps): Router {
     let property = found;
     const indexing = await saveAndIndex(deps, em, found.tenantId, () => ({ kind: 'property', propertyId: found.id }), async () => {
       // Edits of one listing queue on its row, each deriving the rents from the row as the one before left it.
-      property = await em.findOneOrFail(PropertySchema, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      property = await lockedForUpdate(em, PropertySchema, { id: found.id });
       assignRecord(property, normalize(asInput(property, body)));
     });
     ctx.state.audit = { action: 'properties.update', resource: 'properties', resourceId: property.id };

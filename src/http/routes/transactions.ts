@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import type { ParameterizedContext } from 'koa';
 import { z } from 'zod';
 import { CustomerSchema, DealHistorySchema, DealSchema, TRANSACTION_STATUSES, TRANSACTION_TRANSITIONS, type Deal, type TransactionStatus } from '../../db/entities';
@@ -7,7 +7,7 @@ import { AppError, NotFoundError, ValidationError } from '../../errors';
 import { recordLeadChange, setStage } from '../../leads/service';
 import { notifyLeadWorkflow } from '../../leads/workflow';
 import type { AppDeps } from '../deps';
-import { findOr404 } from '../lookup';
+import { findOr404, lockedForUpdate } from '../lookup';
 import { principalOf, requestEm, requireRole } from '../middleware/identity';
 import { Paging, Uuid } from '../schemas';
 import { visibility } from './leads';
@@ -96,7 +96,7 @@ export function transactionRoutes(deps: AppDeps): Router {
     const principal = principalOf(ctx);
     const deal = await requestEm().transactional(async (tx) => {
       // Moves of one deal queue on its row, each checked against the status the one before left.
-      const deal = await tx.findOneOrFail(DealSchema, { id: found.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const deal = await lockedForUpdate(tx, DealSchema, { id: found.id });
       const from = deal.status as TransactionStatus;
       if (!TRANSACTION_TRANSITIONS[from].includes(body.status)) {
         throw new AppError(409, 'invalid_transition', `A transaction cannot go from ${from} to ${body.status}`, { from, allowed: TRANSACTION_TRANSITIONS[from] });
